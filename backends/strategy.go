@@ -1,0 +1,120 @@
+// Package backends holds the authentication strategies that authbench
+// compares, one file per family, and the registry that names them.
+//
+// Every strategy implements Strategy. The load engine knows nothing else
+// about a backend: it issues a credential for a user (login), validates one
+// (the hot path), revokes one (logout) and, when the strategy implements
+// Refresher, refreshes one. A strategy never reports whether its answers are
+// correct; the engine keeps the ground truth.
+//
+// One Strategy value is one validator node. The engine opens one per
+// simulated node (cluster.nodes), all sharing the same Env: keys and Redis
+// are shared between nodes, in-memory state is not.
+//
+// Validate must be safe for concurrent use by many goroutines.
+package backends
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. A Validate error that wraps ErrRejected is a rejection
+// (the credential was refused); any other error is an infrastructure error
+// (store down, time-out) and is counted apart from rejections.
+var (
+	// ErrRejected marks every refusal of a credential.
+	ErrRejected = errors.New("rejected")
+	// ErrRevoked: the credential was valid but has been revoked (logout).
+	ErrRevoked = errors.New("revoked")
+	// ErrUnknownSession: no session with this ID exists (never issued, revoked or
+	// issued on another node).
+	ErrUnknownSession = errors.New("unknown session")
+	// ErrExpired: the credential's lifetime is over.
+	ErrExpired = errors.New("expired")
+	// ErrMalformed: the credential could not be parsed.
+	ErrMalformed = errors.New("malformed credential")
+	// ErrTooLarge: the credential is longer than the backend accepts.
+	ErrTooLarge = errors.New("credential too large")
+	// ErrRefreshReuse: a refresh token was presented a second time; the whole
+	// token family has been revoked.
+	ErrRefreshReuse = errors.New("refresh token reused")
+	// ErrNotSupported: the backend does not implement the operation.
+	ErrNotSupported = errors.New("operation not supported by this backend")
+	// ErrUnavailable: a backend cannot run here (no Redis, for instance).
+	ErrUnavailable = errors.New("backend unavailable")
+)
+
+// Reject wraps reason so that errors.Is(err, ErrRejected) and
+// errors.Is(err, reason) both hold.
+func Reject(reason error) error {
+	return &rejection{reason: reason}
+}
+
+type rejection struct{ reason error }
+
+func (r *rejection) Error() string   { return r.reason.Error() }
+func (r *rejection) Unwrap() []error { return []error{ErrRejected, r.reason} }
+
+// IsRejection reports whether err is a refusal of the credential rather
+// than an infrastructure failure.
+func IsRejection(err error) bool { return errors.Is(err, ErrRejected) }
+
+// Credential is what a login hands to a client.
+type Credential struct {
+	// Token is what the client sends on every request: a JWT, a JWE or an
+	// opaque session ID.
+	Token string
+	// Refresh is the refresh token, for strategies that have one.
+	Refresh string
+	// Subject is the user the credential belongs to.
+	Subject string
+	// ID identifies the credential for revocation: the jti or the session ID.
+	ID string
+	// ExpiresAt is when Token stops being valid (zero: never).
+	ExpiresAt time.Time
+}
+
+// Info describes a strategy for `authbench list`, the report and summary.json.
+type Info struct {
+	Name   string
+	Family string // calibration, jwt, jwe, session, hybrid
+	// Stateful is true when the server keeps a record per credential.
+	Stateful bool
+	// StoreLookups is the number of store round trips one validation costs.
+	StoreLookups float64
+	// NeedsRedis is true when the strategy cannot run without Redis.
+	NeedsRedis bool
+	// Description is one or two sentences for `authbench list` and the
+	// report: what the strategy does and how it behaves when things fail.
+	Description string
+}
+
+// Strategy is one validator node of an authentication design.
+type Strategy interface {
+	// Issue logs user in and returns a fresh credential.
+	Issue(ctx context.Context, user string) (Credential, error)
+	// Validate checks a credential presented with a request. nil means
+	// accepted; an error wrapping ErrRejected means refused; any other
+	// error is an infrastructure failure.
+	Validate(ctx context.Context, token string) error
+	// Revoke logs the credential out. When Revoke returns nil the
+	// revocation is complete as far as the caller can know.
+	Revoke(ctx context.Context, c Credential) error
+	// Close releases what the node holds (goroutines, subscriptions).
+	Close() error
+}
+
+// Refresher is implemented by strategies with refresh tokens.
+type Refresher interface {
+	// Refresh exchanges c.Refresh for a new credential (rotation).
+	Refresh(ctx context.Context, c Credential) (Credential, error)
+}
+
+// Sizer is implemented by stateful strategies that can say how many entries
+// their store holds and, where it can be read, how many bytes it takes
+// (-1 when unknown).
+type Sizer interface {
+	StoreSize(ctx context.Context) (entries int64, bytes int64, err error)
+}

@@ -1,0 +1,200 @@
+// Package report turns the files of a finished run into what people read:
+// it writes and reads summary.json and bench.txt, draws the charts, writes
+// report.md and compares two runs.
+//
+// Everything here works from a run folder alone, so `authbench report DIR`
+// rebuilds the report without running anything again.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// SummaryFile is the name of the summary in a run folder.
+const SummaryFile = "summary.json"
+
+// Summary is summary.json: a whole invocation of `authbench run`.
+type Summary struct {
+	Scenario    string    `json:"scenario"`
+	Description string    `json:"description,omitempty"`
+	File        string    `json:"file,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	Machine     Machine   `json:"machine"`
+	Version     string    `json:"version"`
+	// Interrupted is true when a signal cut the run short.
+	Interrupted bool `json:"interrupted"`
+	// Degraded is true when a store failed during a run (errors counted).
+	Degraded bool     `json:"degraded"`
+	Warnings []string `json:"warnings"`
+	// Sweep lists the swept dotted paths, in the order of the file.
+	Sweep    []string      `json:"sweep"`
+	Backends []BackendInfo `json:"backends"`
+	// Config is the scenario as run (after defaults and --set), for the record.
+	Config map[string]any `json:"config,omitempty"`
+	Runs   []Run          `json:"runs"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs       int    `json:"cpus"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Go         string `json:"go"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	Hostname   string `json:"hostname,omitempty"`
+}
+
+// BackendInfo describes one backend of the run.
+type BackendInfo struct {
+	Name         string  `json:"name"`
+	Family       string  `json:"family"`
+	Stateful     bool    `json:"stateful"`
+	StoreLookups float64 `json:"store_lookups_per_validate"`
+	Description  string  `json:"description"`
+	// Skipped says why the backend did not run ("" when it ran).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// Run is one measured run: a backend at a parameter point, one repeat.
+type Run struct {
+	ID      string            `json:"id"` // names the run's files in hdr/
+	Backend string            `json:"backend"`
+	Model   string            `json:"model"`
+	Params  map[string]string `json:"params"`
+	// Point is the swept part of Params as "path=value" pairs in sweep order
+	// ("" without a sweep); runs with the same Point are comparable.
+	Point     string  `json:"point"`
+	Repeat    int     `json:"repeat"`
+	DurationS float64 `json:"duration_s"`
+	// Ops holds validate, login, refresh and logout.
+	Ops map[string]Op `json:"ops"`
+	// ServiceNS is the validate latency from the actual start of each
+	// request (open model: the uncorrected figure, kept beside the corrected one).
+	ServiceNS  Latency    `json:"service_ns"`
+	Outcomes   Outcomes   `json:"outcomes"`
+	Revocation Revocation `json:"revocation"`
+	// Open holds the pacing figures of an open-model run.
+	Open                    *Open    `json:"open,omitempty"`
+	StoreLookupsPerValidate float64  `json:"store_lookups_per_validate"`
+	TokenBytes              float64  `json:"token_bytes"`
+	Store                   Store    `json:"store"`
+	Timeline                []Second `json:"timeline"`
+	Interrupted             bool     `json:"interrupted"`
+	// ErrorSamples holds a few distinct error messages seen during the run.
+	ErrorSamples []string `json:"error_samples,omitempty"`
+}
+
+// Op is the figures of one operation kind.
+type Op struct {
+	Count          int64   `json:"count"`
+	ThroughputPerS float64 `json:"throughput_per_s"`
+	LatencyNS      Latency `json:"latency_ns"`
+	Errors         int64   `json:"errors"`
+}
+
+// Latency is a latency distribution in nanoseconds.
+type Latency struct {
+	P50  int64   `json:"p50"`
+	P90  int64   `json:"p90"`
+	P99  int64   `json:"p99"`
+	P999 int64   `json:"p999"`
+	Max  int64   `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// Outcomes is the outcome matrix of the validations of a run.
+type Outcomes struct {
+	Accepted int64 `json:"accepted"`
+	Rejected int64 `json:"rejected"`
+	Errors   int64 `json:"errors"`
+	// FalseAccepts: revoked, expired or forged credentials that were accepted.
+	FalseAccepts int64 `json:"false_accepts"`
+	// FalseRejects: valid credentials that were refused.
+	FalseRejects int64 `json:"false_rejects"`
+	// Expected* count validations by what the answer should have been.
+	ExpectedValid   int64 `json:"expected_valid"`
+	ExpectedRevoked int64 `json:"expected_revoked"`
+	ExpectedExpired int64 `json:"expected_expired"`
+	// Undecided counts validations that raced a revocation or an expiry
+	// (either answer is right); they are neither false accepts nor false rejects.
+	Undecided int64 `json:"undecided"`
+}
+
+// Revocation is what logouts and replays of revoked credentials showed.
+type Revocation struct {
+	Revoked         int64 `json:"revoked"`
+	Replays         int64 `json:"replays"`
+	ReplaysAccepted int64 `json:"replays_accepted"`
+	// ReplayedCredentials is how many distinct revoked credentials were replayed;
+	// ExposedCredentials how many of them were accepted at least once after revocation.
+	ReplayedCredentials int64   `json:"replayed_credentials"`
+	ExposedCredentials  int64   `json:"exposed_credentials"`
+	ExposedShare        float64 `json:"exposed_share"`
+	// ExposureMS is the distribution, over replayed revoked credentials, of
+	// the time from revocation to the last accepted replay (0 when never accepted).
+	ExposureMS Exposure `json:"exposure_ms"`
+}
+
+// Exposure is an exposure-window distribution in milliseconds.
+type Exposure struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Open holds open-model pacing figures.
+type Open struct {
+	TargetRate   float64 `json:"target_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// Late counts requests that started more than a millisecond after their
+	// intended start; Missed those still due when the run ended.
+	Late   int64 `json:"late"`
+	Missed int64 `json:"missed"`
+}
+
+// Store is the size of a stateful backend's store at the end of the run.
+type Store struct {
+	Entries int64 `json:"entries"`
+	Bytes   int64 `json:"bytes"` // -1 when unknown
+}
+
+// Second is one second of the timeline of a run.
+type Second struct {
+	T               int     `json:"t"` // seconds since the measured start
+	Validations     int64   `json:"validations"`
+	ThroughputPerS  float64 `json:"throughput_per_s"`
+	P50NS           int64   `json:"p50_ns"`
+	P99NS           int64   `json:"p99_ns"`
+	Errors          int64   `json:"errors"`
+	Revocations     int64   `json:"revocations"`
+	ReplaysAccepted int64   `json:"replays_accepted"`
+	FalseAccepts    int64   `json:"false_accepts"`
+	FalseRejects    int64   `json:"false_rejects"`
+}
+
+// ReadSummary reads DIR/summary.json.
+func ReadSummary(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, SummaryFile), err)
+	}
+	return &s, nil
+}
+
+// WriteSummary writes DIR/summary.json.
+func WriteSummary(dir string, s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, SummaryFile), append(b, '\n'), 0o644)
+}
