@@ -412,7 +412,7 @@ var attacks = []attack{
 		want: byKind(wSig, wDecrypt, wSig),
 	},
 	{
-		name:  "signed or encrypted with another key under our kid",
+		name: "signed or encrypted with another key under our kid",
 		token: func(f *forger) string {
 			o := forgerFor(f.name, otherKeys).withKids(f)
 			if f.kind == kindNested {
@@ -442,19 +442,25 @@ var attacks = []attack{
 		want:  all(wExpired),
 	},
 	{
-		name:  "nbf in the future",
-		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["nbf"] = t0.Add(time.Hour).Unix() }) },
-		want:  all("not valid yet"),
+		name: "nbf in the future",
+		token: func(f *forger) string {
+			return f.mint(nil, func(c map[string]any) { c["nbf"] = t0.Add(time.Hour).Unix() })
+		},
+		want: all("not valid yet"),
 	},
 	{
-		name:  "nbf in the future within leeway",
-		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["nbf"] = t0.Add(leeway / 2).Unix() }) },
-		want:  all(wAccepted),
+		name: "nbf in the future within leeway",
+		token: func(f *forger) string {
+			return f.mint(nil, func(c map[string]any) { c["nbf"] = t0.Add(leeway / 2).Unix() })
+		},
+		want: all(wAccepted),
 	},
 	{
-		name:  "iat in the future",
-		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["iat"] = t0.Add(time.Hour).Unix() }) },
-		want:  all("issued in the future"),
+		name: "iat in the future",
+		token: func(f *forger) string {
+			return f.mint(nil, func(c map[string]any) { c["iat"] = t0.Add(time.Hour).Unix() })
+		},
+		want: all("issued in the future"),
 	},
 	{
 		name:  "wrong iss",
@@ -524,9 +530,11 @@ var attacks = []attack{
 		},
 	},
 	{
-		name:  "jku header",
-		token: func(f *forger) string { return f.mint(map[string]any{"jku": "https://attacker.example/jwks.json"}, nil) },
-		want:  all(wUntrusted),
+		name: "jku header",
+		token: func(f *forger) string {
+			return f.mint(map[string]any{"jku": "https://attacker.example/jwks.json"}, nil)
+		},
+		want: all(wUntrusted),
 	},
 	{
 		name:  "x5u header",
@@ -600,9 +608,11 @@ var attacks = []attack{
 		want: byKind(wMalformed, wAlg, wAlg),
 	},
 	{
-		name:  "JWE asking for A128CBC-HS256",
-		token: func(f *forger) string { return f.encrypt(mustJSON(f.claims()), map[string]any{"enc": "A128CBC-HS256"}, false) },
-		want:  byKind(wMalformed, wAlg, wAlg),
+		name: "JWE asking for A128CBC-HS256",
+		token: func(f *forger) string {
+			return f.encrypt(mustJSON(f.claims()), map[string]any{"enc": "A128CBC-HS256"}, false)
+		},
+		want: byKind(wMalformed, wAlg, wAlg),
 	},
 	{
 		name: "JWE with zip DEF",
@@ -655,9 +665,13 @@ var attacks = []attack{
 		want:  all(wMalformed),
 	},
 	{
-		name:  "header that is not JSON",
-		token: func(f *forger) string { p := parts(f.mint(nil, nil)); p[0] = b64([]byte("{{")); return strings.Join(p, ".") },
-		want:  byKind(wMalformed, wMalformed, wMalformed),
+		name: "header that is not JSON",
+		token: func(f *forger) string {
+			p := parts(f.mint(nil, nil))
+			p[0] = b64([]byte("{{"))
+			return strings.Join(p, ".")
+		},
+		want: byKind(wMalformed, wMalformed, wMalformed),
 	},
 }
 
