@@ -40,12 +40,12 @@ const stopGrace = 3 * time.Second
 
 // Server is a private redis-server process.
 type Server struct {
-	cmd    *exec.Cmd
-	addr   string
-	dir    string
-	output *boundedBuffer
-	exited chan struct{} // closed when the process has been reaped
-	waitErr error        // set before exited is closed
+	cmd     *exec.Cmd
+	addr    string
+	dir     string
+	output  *boundedBuffer
+	exited  chan struct{} // closed when the process has been reaped
+	waitErr error         // set before exited is closed
 
 	stopOnce sync.Once
 	stopErr  error
