@@ -15,7 +15,7 @@ import (
 
 // DefaultTimeout bounds every Redis call when the scenario leaves
 // redis.timeout at zero.
-const DefaultTimeout = 200 * time.Millisecond
+const DefaultTimeout = backends.DefaultRedisTimeout
 
 // Conn is a connected client and, when authbench started it, the private
 // server behind it.
