@@ -17,9 +17,9 @@ import (
 // DefaultRedisTimeout bounds every Redis call when redis.timeout is zero.
 const DefaultRedisTimeout = 200 * time.Millisecond
 
-// defaultSessionTTL applies when token.ttl is zero (the scenario parser
+// fallbackTTL applies when token.ttl is zero (the scenario parser
 // normally fills it in).
-const defaultSessionTTL = 15 * time.Minute
+const fallbackTTL = 15 * time.Minute
 
 func init() {
 	Register(Entry{
@@ -65,7 +65,7 @@ func newRedisCommon(env *Env, name string) (redisCommon, error) {
 		rc.timeout = DefaultRedisTimeout
 	}
 	if rc.ttl <= 0 {
-		rc.ttl = defaultSessionTTL
+		rc.ttl = fallbackTTL
 	}
 	return rc, nil
 }
