@@ -9,6 +9,8 @@ package scenarios
 import (
 	"time"
 
+	"github.com/goccy/go-yaml/ast"
+
 	"github.com/authbench/authbench/backends"
 )
 
@@ -38,6 +40,10 @@ type Scenario struct {
 
 	// File is the path the scenario was read from ("" for built-in ones).
 	File string `yaml:"-"`
+
+	// origins records where each dotted path's value came from, so that
+	// validation can point at it.
+	origins map[string]origin
 }
 
 // Load is the `load:` section.
@@ -64,6 +70,9 @@ type Cluster struct {
 type Axis struct {
 	Path   string
 	Values []string
+
+	nodes   []ast.Node // the values as parsed, applied by Plan
+	origins []origin   // where each value is written
 }
 
 // Param is one coordinate of a parameter point.

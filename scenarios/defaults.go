@@ -1,0 +1,105 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/authbench/authbench/backends"
+)
+
+// The defaults of every scenario field. README.md documents the same
+// values for users; this is the only place the code states them.
+const (
+	DefaultDuration = 10 * time.Second
+	DefaultWarmup   = 2 * time.Second
+	DefaultRepeat   = 3
+	DefaultSeed     = 42
+	DefaultUsers    = 10000
+
+	DefaultModel   = "closed"
+	DefaultClients = 16
+
+	DefaultTTL         = 15 * time.Minute
+	DefaultLeeway      = 5 * time.Second
+	DefaultClaimsBytes = 200
+	DefaultIssuer      = "authbench"
+	DefaultAudience    = "api"
+
+	DefaultNodes   = 1
+	DefaultRouting = "random"
+
+	DefaultRedisTimeout = 200 * time.Millisecond
+)
+
+// Bounds. Values beyond them are refused with the bound in the message
+// rather than allocated: a scenario is a benchmark, not a stress test of
+// the parser or of the machine's memory.
+const (
+	MaxFileSize    = 1 << 20 // bytes of YAML
+	MaxDepth       = 32      // nesting of mappings and sequences
+	MaxDuration    = 24 * time.Hour
+	MaxWarmup      = time.Hour
+	MaxRepeat      = 1000
+	MaxUsers       = 10_000_000
+	MaxClients     = 10_000
+	MaxRate        = 10_000_000.0 // requests or logouts per second
+	MaxThink       = time.Hour
+	MaxTTL         = 30 * 24 * time.Hour
+	MaxLeeway      = 24 * time.Hour
+	MaxClaimsBytes = 65536
+	MaxStringLen   = 256
+	MaxNodes       = 64
+	MaxPoolSize    = 10_000
+	MaxRedisTime   = time.Minute
+	MaxBackends    = 100
+	MaxSweepValues = 1000  // values of one sweep axis
+	MaxRuns        = 10000 // backends × points × repeats
+)
+
+// SetupAllowance is the rough time EstimateDuration adds per run for
+// opening backends, issuing the initial credentials and writing results.
+const SetupAllowance = 250 * time.Millisecond
+
+// Defaults returns a scenario holding every default. Name and Backends are
+// empty (they are required) and Options is empty (it depends on the
+// backends registered). The token CLI uses Defaults().Token so that a
+// token issued by hand matches one issued during a run.
+func Defaults() Scenario {
+	return Scenario{
+		Duration: DefaultDuration,
+		Warmup:   DefaultWarmup,
+		Repeat:   DefaultRepeat,
+		Seed:     DefaultSeed,
+		Users:    DefaultUsers,
+		Load: Load{
+			Model:   DefaultModel,
+			Clients: DefaultClients,
+		},
+		Token: backends.TokenConfig{
+			TTL:         DefaultTTL,
+			Leeway:      DefaultLeeway,
+			ClaimsBytes: DefaultClaimsBytes,
+			Issuer:      DefaultIssuer,
+			Audience:    DefaultAudience,
+		},
+		Cluster: Cluster{Nodes: DefaultNodes, Routing: DefaultRouting},
+		Redis:   backends.RedisConfig{Timeout: DefaultRedisTimeout},
+	}
+}
+
+// newDefault returns Defaults() with an option struct, filled with its
+// defaults, for every registered backend that takes options.
+func newDefault() *Scenario {
+	s := Defaults()
+	s.Options = map[string]any{}
+	for _, name := range backends.Names() {
+		e, _ := backends.Lookup(name)
+		if e.Options == nil {
+			continue
+		}
+		if o := e.Options(); o != nil {
+			s.Options[name] = o
+		}
+	}
+	s.origins = map[string]origin{}
+	return &s
+}

@@ -1,0 +1,211 @@
+package scenarios
+
+import (
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Plan expands the sweep and the repeats into the ordered list of runs.
+// Points are the cartesian product of the sweep axes, the first axis
+// outermost; within a point, repeats are interleaved across backends
+// (A B C A B C, never A A A B B B) so that drift of the machine during a
+// run does not favour one backend. Each Run.Scenario is a private deep
+// copy with its point applied and no sweep left.
+func Plan(s *Scenario) ([]Run, error) {
+	points, err := s.points()
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]Run, 0, len(points)*s.Repeat*len(s.Backends))
+	for _, p := range points {
+		for r := 1; r <= s.Repeat; r++ {
+			for _, b := range s.Backends {
+				runs = append(runs, Run{
+					Index:    len(runs),
+					Backend:  b,
+					Point:    p.params,
+					Repeat:   r,
+					Scenario: p.scenario.clone(),
+				})
+			}
+		}
+	}
+	return runs, nil
+}
+
+// EstimateDuration is the rough wall time of a plan: warm-up and measured
+// period of every run plus SetupAllowance each.
+func EstimateDuration(runs []Run) time.Duration {
+	var total time.Duration
+	for _, r := range runs {
+		total += SetupAllowance
+		if r.Scenario != nil {
+			total += r.Scenario.Warmup + r.Scenario.Duration
+		}
+	}
+	return total
+}
+
+// Points is the number of parameter points the sweep expands to (1
+// without a sweep), or -1 when it exceeds MaxRuns.
+func (s *Scenario) Points() int {
+	n := 1
+	for _, a := range s.Sweep {
+		n *= len(a.Values)
+		if n > MaxRuns {
+			return -1
+		}
+	}
+	return n
+}
+
+type point struct {
+	params   []Param
+	scenario *Scenario
+}
+
+// points applies every combination of sweep values to a copy of s and
+// validates it; an invalid combination is blamed on its sweep values.
+func (s *Scenario) points() ([]point, error) {
+	if err := s.checkSize(); err != nil {
+		return nil, err
+	}
+	n := s.Points()
+	out := make([]point, 0, n)
+	idx := make([]int, len(s.Sweep)) // odometer, last axis fastest
+	for range n {
+		c := s.clone()
+		c.Sweep = nil
+		params := make([]Param, len(s.Sweep))
+		for i, a := range s.Sweep {
+			j := idx[i]
+			params[i] = Param{Path: a.Path, Value: a.Values[j]}
+			var raw *string
+			if a.origins[j].Line == 0 {
+				raw = &a.Values[j] // set from the command line
+			}
+			if err := applyNode(c, a.Path, a.nodes[j], a.origins[j], raw); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		out = append(out, point{params, c})
+		for i := len(idx) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(s.Sweep[i].Values) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out, nil
+}
+
+// checkSize bounds the plan before anything is expanded.
+func (s *Scenario) checkSize() error {
+	p := s.Points()
+	runs := p * max(s.Repeat, 1) * max(len(s.Backends), 1)
+	if p < 0 || runs > MaxRuns {
+		return s.blame("sweep", "repeat", "backends").errorf(
+			"the plan is too large: %d backends × %s points × %d repeats exceeds %d runs",
+			len(s.Backends), pointsText(p), s.Repeat, MaxRuns)
+	}
+	return nil
+}
+
+func pointsText(p int) string {
+	if p < 0 {
+		return "more than 10000"
+	}
+	return itoa(p)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// validatePoints checks that every sweep point is a valid scenario.
+func (s *Scenario) validatePoints() error {
+	_, err := s.points()
+	return err
+}
+
+// clone returns a deep copy: option structs, slices and the sweep are not
+// shared with s.
+func (s *Scenario) clone() *Scenario {
+	c := *s
+	c.Backends = slices.Clone(s.Backends)
+	c.Options = make(map[string]any, len(s.Options))
+	for k, v := range s.Options {
+		c.Options[k] = deepCopy(reflect.ValueOf(v), 0).Interface()
+	}
+	c.Sweep = make([]Axis, len(s.Sweep))
+	for i, a := range s.Sweep {
+		c.Sweep[i] = Axis{
+			Path:    a.Path,
+			Values:  slices.Clone(a.Values),
+			nodes:   slices.Clone(a.nodes), // parsed nodes are never modified
+			origins: slices.Clone(a.origins),
+		}
+	}
+	c.origins = maps.Clone(s.origins)
+	if c.origins == nil {
+		c.origins = map[string]origin{}
+	}
+	return &c
+}
+
+// deepCopy copies option values: pointers, structs, slices and maps are
+// duplicated so that a run's options never alias another run's.
+func deepCopy(v reflect.Value, depth int) reflect.Value {
+	if !v.IsValid() || depth > MaxDepth {
+		return v
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(deepCopy(v.Elem(), depth+1))
+		return n
+	case reflect.Struct:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v) // unexported fields are copied as they are
+		for i := range n.NumField() {
+			if f := n.Field(i); f.CanSet() {
+				f.Set(deepCopy(v.Field(i), depth+1))
+			}
+		}
+		return n
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			n.Index(i).Set(deepCopy(v.Index(i), depth+1))
+		}
+		return n
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			n.SetMapIndex(it.Key(), deepCopy(it.Value(), depth+1))
+		}
+		return n
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type()).Elem()
+		n.Set(deepCopy(v.Elem(), depth+1))
+		return n
+	}
+	return v
+}
