@@ -318,10 +318,17 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 // pale. nil when no backend is in both runs.
 func (c *Comparison) Figure() *Figure {
 	f := newFigure("compare", fmt.Sprintf("Change from A (%s) to B (%s)", c.NameA, c.NameB), 1, 2)
-	var points []string
+	// Only backends and points present in both runs get a slot.
+	var points, shown []string
 	for _, d := range c.Deltas {
-		if !math.IsNaN(d.Change) && !contains(points, d.Point) {
+		if math.IsNaN(d.Change) {
+			continue
+		}
+		if !contains(points, d.Point) {
 			points = append(points, d.Point)
+		}
+		if !contains(shown, d.Backend) {
+			shown = append(shown, d.Backend)
 		}
 	}
 	if len(points) == 0 {
@@ -339,8 +346,8 @@ func (c *Comparison) Figure() *Figure {
 		p := f.Plots[0][col]
 		p.Y.Label.Text = "change in " + map[string]string{MetricThroughput: "throughput (%), higher is better", MetricP99: "p99 (%), lower is better"}[metric]
 		p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
-		w := 0.8 / float64(len(c.backends))
-		for i, bk := range c.backends {
+		w := 0.8 / float64(len(shown))
+		for i, bk := range shown {
 			base := palette[c.colors[bk]%len(palette)]
 			for _, d := range c.Deltas {
 				if d.Metric != metric || d.Backend != bk || math.IsNaN(d.Change) {
@@ -351,7 +358,7 @@ func (c *Comparison) Figure() *Figure {
 				if !d.Significant || d.Note != "" {
 					col, pale = lighten(base), true
 				}
-				x := float64(g) + (float64(i)-float64(len(c.backends)-1)/2)*w
+				x := float64(g) + (float64(i)-float64(len(shown)-1)/2)*w
 				p.Add(&bars{xs: []float64{x}, ys: []float64{d.Change * 100}, width: w * 0.9, color: col})
 				f.addSeries(bk, base)
 			}
@@ -359,7 +366,8 @@ func (c *Comparison) Figure() *Figure {
 		nominalX(p, labels, (f.Width/2-vg.Inch)/vg.Length(len(labels)))
 		p.Y.Tick.Marker = pctTicks{}
 		// Keep zero in view, with room on both sides.
-		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, -1), math.Max(p.Y.Max, 1)
+		span := math.Max(p.Y.Max-p.Y.Min, 2)
+		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, -1)-0.05*span, math.Max(p.Y.Max, 1)+0.05*span
 	}
 	f.Caption = "Change of the median from A to B per backend and point."
 	if pale {
@@ -387,11 +395,22 @@ func lighten(c color.RGBA) color.RGBA {
 type pctTicks struct{}
 
 func (pctTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	// Label every multiple of a 1-2-5 step giving about six labels.
+	step := math.Pow(10, math.Floor(math.Log10((max-min)/6)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (max-min)/(step*m) <= 7 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(min/step) * step; v <= max; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: "x"})
+	}
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = fmt.Sprintf("%+g%%", ticks[i].Value)
-			if ticks[i].Value == 0 {
+			ticks[i].Label = fmt.Sprintf("%+g%%", math.Round(ticks[i].Value*1e6)/1e6)
+			if math.Abs(ticks[i].Value) < step/1e6 {
 				ticks[i].Label = "0%"
 			}
 		}
