@@ -241,15 +241,15 @@ type stat struct {
 	p50Vals, p99Vals []float64
 
 	p50, p90, p99, p999, max, mean float64 // validate latency medians, ns
-	logoutP50                       float64
+	logoutP50                      float64
 
 	errors, falseAccepts, falseRejects, undecided, validations int64
 	expectedValid, expectedRevoked                             int64
 	refreshes                                                  int64
 
 	revoked, replays, replaysAccepted, replayed, exposed int64
-	exposedShare                                        float64 // median over repeats, 0..1
-	expP50, expP99, expMax                              float64 // exposure medians, ms
+	exposedShare                                         float64 // median over repeats, 0..1
+	expP50, expP99, expMax                               float64 // exposure medians, ms
 
 	tokenBytes, lookups float64
 	storeEntries        float64
