@@ -37,6 +37,8 @@ func commands() []command {
 		{"run", "run scenarios and write a run folder under results/", cmdRun},
 		{"list", "list the backends and their properties", cmdList},
 		{"check", "check scenario files without running them", cmdCheck},
+		{"report", "redraw the charts and report.md of a run folder", cmdReport},
+		{"compare", "compare two run folders (significance with Mann-Whitney U)", cmdCompare},
 		{"version", "print the version", cmdVersion},
 	}
 }
