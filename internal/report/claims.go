@@ -203,7 +203,9 @@ func (v *view) claimDenylist() Claim {
 	c.Verdict = Supported
 	for _, b := range v.family("hybrid") {
 		st := v.st(b)
-		if !st.hasReplays() || st.exposedShare >= j.exposedShare {
+		// The claim is about repairing JWTs: hybrids built on sessions
+		// (session-redis-cached) are not JWT fixes.
+		if !strings.HasPrefix(b, "jwt-") || !st.hasReplays() || st.exposedShare >= j.exposedShare {
 			continue
 		}
 		state := st.lookups > 0 || st.storeEntries > 0 || v.info[b].Stateful
