@@ -38,7 +38,6 @@ func init() {
 		{"jwe-ecdh-es", "Encrypted JWT, JWE ECDH-ES+A256KW + A256GCM (P-256): an ECDH agreement per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.ECDH_ES_A256KW, false},
 		{"jwe-nested", "Signed then encrypted JWT: an ES256 JWS inside a JWE ECDH-ES+A256KW + A256GCM, validated by decrypting then verifying the signature, so only the issuer can mint and only the server can read; no store.", jose.ECDH_ES_A256KW, true},
 	} {
-		b := b
 		Register(Entry{
 			Info:    Info{Name: b.name, Family: "jwe", Description: b.desc},
 			Options: defaultTokenOptions,

@@ -482,3 +482,28 @@ func (r *Ring) Get(parts Part) (*Set, error) {
 	s := r.set
 	return &s, nil
 }
+
+// KeyIDOf returns the `kid` of one key of the set ("" when absent): the ID
+// the backends put in the tokens they issue with it.
+func (s *Set) KeyIDOf(p Part) string {
+	if !s.Has(p) {
+		return ""
+	}
+	switch p {
+	case HMAC:
+		return KeyID(s.HMAC)
+	case RSA:
+		return KeyID(&s.RSA.PublicKey)
+	case EC:
+		return KeyID(&s.EC.PublicKey)
+	case Ed25519:
+		return KeyID(s.Ed25519.Public())
+	case Dir:
+		return KeyID(s.Dir)
+	case EncRSA:
+		return KeyID(&s.EncRSA.PublicKey)
+	case EncEC:
+		return KeyID(&s.EncEC.PublicKey)
+	}
+	return ""
+}

@@ -1,0 +1,89 @@
+package backends
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// BenchmarkJWTHS256Validate is the reference the load engine is compared
+// to: golang-jwt's ParseWithClaims with the options jwt-hs256 uses, called
+// directly, outside any backend.
+func BenchmarkJWTHS256Validate(b *testing.B) {
+	s := openTest(b, "jwt-hs256", 0)
+	c, err := s.Issue(context.Background(), "bench-user")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tc := DefaultToken
+	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"})}, claimsOptions(&tc, func() time.Time { return t0 })...)
+	p := jwt.NewParser(opts...)
+	secret := testKeys.HMAC
+	keyfunc := func(*jwt.Token) (any, error) { return secret, nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(c.Token)))
+	for b.Loop() {
+		var claims jwt.RegisteredClaims
+		if _, err := p.ParseWithClaims(c.Token, &claims, keyfunc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidate measures each token backend's Validate on a fresh token,
+// serially and from all Ps at once.
+func BenchmarkValidate(b *testing.B) {
+	for _, tb := range tokenBackends {
+		b.Run(tb.name, func(b *testing.B) {
+			s := openTest(b, tb.name, 0)
+			c, err := s.Issue(context.Background(), "bench-user")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Validate(ctx, c.Token); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// After the loop: b.Loop's timer reset clears earlier metrics.
+			b.ReportMetric(float64(len(c.Token)), "token_bytes")
+		})
+		b.Run(tb.name+"/parallel", func(b *testing.B) {
+			s := openTest(b, tb.name, 0)
+			c, err := s.Issue(context.Background(), "bench-user")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					if err := s.Validate(ctx, c.Token); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkIssue measures login cost per backend (signing or encryption).
+func BenchmarkIssue(b *testing.B) {
+	for _, tb := range tokenBackends {
+		b.Run(tb.name, func(b *testing.B) {
+			s := openTest(b, tb.name, 0)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Issue(ctx, "bench-user"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,380 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authbench/authbench/backends"
+)
+
+const tokenUsage = `Usage:
+  authbench token issue   --backend NAME --keys DIR [--sub S] [--ttl D] [--json]
+  authbench token verify  --backend NAME --keys DIR [-v] TOKEN|-
+  authbench token inspect TOKEN|-
+
+issue prints one credential made by the backend, as a login would.
+
+verify opens the backend exactly as a run does and calls the same Validate,
+with the same options: it prints "accepted" (exit 0) or "rejected: REASON"
+(exit 1), REASON in plain words (expired, wrong audience, algorithm not
+allowed, signature invalid, unknown key id, revoked ...). Exit 2 is a usage
+error; exit 3 means the backend could not decide (a store failure). Use it to
+see why a server refuses a token, including tokens authbench did not make.
+
+inspect prints the header and claims of a JWT without checking anything, and
+only the protected header of a JWE (its payload is encrypted).
+
+TOKEN "-" reads the token from standard input. Backends that need Redis use
+REDIS_URL.
+
+Examples:
+  authbench keys gen --out keys
+  tok=$(authbench token issue --backend jwt-es256 --keys keys --sub alice)
+  authbench token verify --backend jwt-es256 --keys keys "$tok"
+  authbench token verify --backend jwt-es256 --keys keys --audience billing "$tok"
+  echo "$tok" | authbench token verify --backend jwt-hs256 --keys keys -
+  authbench token issue --backend jwt-rs256 --keys keys --option bits=3072
+  authbench token inspect "$tok"
+
+Flags of issue and verify:
+`
+
+// tokenStdin is where TOKEN "-" is read from; tests replace it.
+var tokenStdin io.Reader = os.Stdin
+
+// Exit statuses of `authbench token`.
+const (
+	tokenAccepted  = 0
+	tokenRejected  = 1
+	tokenUsage2    = 2
+	tokenUndecided = 3
+)
+
+// tokenFlags are the flags of issue and verify.
+type tokenFlags struct {
+	backend   string
+	keysDir   string
+	sub       string
+	ttl       time.Duration
+	leeway    time.Duration
+	issuer    string
+	audience  string
+	claims    int
+	namespace string
+	options   optionFlags
+	json      bool
+	verbose   bool
+}
+
+// optionFlags collects repeated --option key=value.
+type optionFlags []string
+
+func (o *optionFlags) String() string { return strings.Join(*o, ",") }
+func (o *optionFlags) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q: want key=value", v)
+	}
+	*o = append(*o, v)
+	return nil
+}
+
+func newTokenFlagSet(name string, w io.Writer, f *tokenFlags) *flag.FlagSet {
+	d := backends.DefaultToken
+	fs := flag.NewFlagSet("authbench token "+name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(&f.backend, "backend", "", "backend `NAME` (see authbench list)")
+	fs.StringVar(&f.keysDir, "keys", "", "key folder written by `authbench keys gen`")
+	fs.StringVar(&f.sub, "sub", "user-0", "issue: the user (sub claim) to log in")
+	fs.DurationVar(&f.ttl, "ttl", d.TTL, "token lifetime (token.ttl)")
+	fs.DurationVar(&f.leeway, "leeway", d.Leeway, "clock skew allowed on exp, nbf, iat (token.leeway)")
+	fs.StringVar(&f.issuer, "issuer", d.Issuer, "issuer (token.issuer)")
+	fs.StringVar(&f.audience, "audience", d.Audience, "audience (token.audience)")
+	fs.IntVar(&f.claims, "claims-bytes", d.ClaimsBytes, "size of the claims set in bytes (token.claims_bytes)")
+	fs.StringVar(&f.namespace, "namespace", "authbench:cli", "prefix of Redis keys, for backends that use Redis")
+	fs.Var(&f.options, "option", "backend option `key=value`, as options.<backend>.key in a scenario (repeatable)")
+	fs.BoolVar(&f.json, "json", false, "issue: print the whole credential as JSON")
+	fs.BoolVar(&f.verbose, "v", false, "verify: also print the library's error")
+	return fs
+}
+
+// cmdToken runs `authbench token`.
+func cmdToken(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || tkIsHelp(args[0]) {
+		fs := newTokenFlagSet("", stderr, &tokenFlags{})
+		tkPrintUsage(fs, tokenUsage)
+		if len(args) == 0 {
+			return tokenUsage2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "issue", "verify":
+		return tokenIssueVerify(args[0], args[1:], stdout, stderr)
+	case "inspect":
+		return tokenInspect(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "authbench token: unknown subcommand %q (want issue, verify or inspect)\n", args[0])
+	return tokenUsage2
+}
+
+func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
+	var f tokenFlags
+	fs := newTokenFlagSet(cmd, stderr, &f)
+	fs.Usage = func() { tkPrintUsage(fs, tokenUsage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return tokenUsage2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "authbench token %s: %s\n", cmd, fmt.Sprintf(format, a...))
+		return tokenUsage2
+	}
+	var token string
+	switch {
+	case cmd == "issue" && fs.NArg() > 0:
+		return fail("unexpected argument %q", fs.Arg(0))
+	case cmd == "verify" && fs.NArg() != 1:
+		return fail("want one TOKEN (or - for standard input), got %d arguments", fs.NArg())
+	case cmd == "verify":
+		var err error
+		if token, err = readTokenArg(fs.Arg(0)); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if f.backend == "" {
+		return fail("--backend NAME is required (see authbench list)")
+	}
+	entry, ok := backends.Lookup(f.backend)
+	if !ok {
+		return fail("unknown backend %q (see authbench list)", f.backend)
+	}
+	needsKeys := entry.Info.Family == "jwt" || entry.Info.Family == "jwe" || entry.Info.Family == "hybrid"
+	if needsKeys && f.keysDir == "" {
+		return fail("--keys DIR is required for %s (write one with: authbench keys gen --out DIR)", f.backend)
+	}
+	if f.ttl <= 0 || f.leeway < 0 || f.claims < 0 {
+		return fail("--ttl must be positive, --leeway and --claims-bytes not negative")
+	}
+	env := &backends.Env{
+		Token: backends.TokenConfig{
+			TTL: f.ttl, Leeway: f.leeway, ClaimsBytes: f.claims, Issuer: f.issuer, Audience: f.audience,
+		},
+		KeysDir:   f.keysDir,
+		Namespace: f.namespace,
+		Redis:     backends.RedisConfig{Timeout: 2 * time.Second},
+	}
+	if entry.Options != nil {
+		opts := entry.Options()
+		if err := applyOptions(opts, f.options); err != nil {
+			return fail("%v", err)
+		}
+		env.Options = opts
+	} else if len(f.options) > 0 {
+		return fail("%s takes no options", f.backend)
+	}
+	if entry.Info.NeedsRedis {
+		url := os.Getenv("REDIS_URL")
+		if url == "" {
+			return fail("%s needs Redis: set REDIS_URL (for example REDIS_URL=redis://127.0.0.1:6379/0)", f.backend)
+		}
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return fail("REDIS_URL: %v", err)
+		}
+		client := redis.NewClient(opt)
+		defer client.Close()
+		env.Redis.URL = url
+		env.RedisClient = client
+	}
+	s, err := backends.Open(f.backend, env)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	if cmd == "issue" {
+		if entry.Info.Stateful && !entry.Info.NeedsRedis {
+			fmt.Fprintf(stderr, "note: %s keeps its sessions in this process only; token verify will not know this one\n", f.backend)
+		}
+		c, err := s.Issue(ctx, f.sub)
+		if err != nil {
+			fmt.Fprintf(stderr, "authbench token issue: %v\n", err)
+			return tokenUndecided
+		}
+		if f.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(struct {
+				Token     string    `json:"token"`
+				Refresh   string    `json:"refresh,omitempty"`
+				Subject   string    `json:"subject"`
+				ID        string    `json:"id"`
+				ExpiresAt time.Time `json:"expires_at,omitzero"`
+				Bytes     int       `json:"token_bytes"`
+			}{c.Token, c.Refresh, c.Subject, c.ID, c.ExpiresAt, len(c.Token)})
+			return 0
+		}
+		fmt.Fprintln(stdout, c.Token)
+		return 0
+	}
+
+	err = s.Validate(ctx, token)
+	switch {
+	case err == nil:
+		fmt.Fprintln(stdout, "accepted")
+		return tokenAccepted
+	case backends.IsRejection(err):
+		fmt.Fprintf(stdout, "rejected: %s\n", backends.Explain(err))
+		if f.verbose {
+			fmt.Fprintf(stdout, "detail: %v\n", err)
+		}
+		return tokenRejected
+	}
+	fmt.Fprintf(stderr, "authbench token verify: could not decide: %v\n", err)
+	return tokenUndecided
+}
+
+// applyOptions sets key=value pairs on a backend's option struct the way a
+// scenario's options.<backend> section does: YAML, unknown keys refused,
+// then the struct's Check.
+func applyOptions(opts any, kv []string) error {
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		if err := yaml.UnmarshalWithOptions([]byte(k+": "+v), opts, yaml.DisallowUnknownField()); err != nil {
+			return fmt.Errorf("--option %s: %v", s, firstLine(err.Error()))
+		}
+	}
+	if c, ok := opts.(interface{ Check() error }); ok {
+		if err := c.Check(); err != nil {
+			return fmt.Errorf("--option: %v", err)
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// maxTokenInput bounds what is read from standard input: far above any
+// backend's limit, so "too large" is still the backend's answer.
+const maxTokenInput = 16 << 20
+
+// readTokenArg returns arg, or standard input when arg is "-", trimmed of
+// surrounding white space (a trailing newline from echo, for instance).
+func readTokenArg(arg string) (string, error) {
+	if arg != "-" {
+		return strings.TrimSpace(arg), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(tokenStdin, maxTokenInput))
+	if err != nil {
+		return "", fmt.Errorf("reading standard input: %v", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func tokenInspect(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("authbench token inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, "Usage: authbench token inspect TOKEN|-\n") }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return tokenUsage2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "authbench token inspect: want one TOKEN (or - for standard input)")
+		return tokenUsage2
+	}
+	token, err := readTokenArg(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "authbench token inspect: %v\n", err)
+		return tokenUsage2
+	}
+	if err := inspect(stdout, token); err != nil {
+		fmt.Fprintf(stderr, "authbench token inspect: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// inspect prints what a token says about itself, without believing it.
+func inspect(w io.Writer, token string) error {
+	segs := strings.Split(token, ".")
+	kind := ""
+	switch len(segs) {
+	case 3:
+		kind = "JWS (signed JWT)"
+	case 5:
+		kind = "JWE (encrypted)"
+	default:
+		return fmt.Errorf("%d dot-separated parts: not a compact JWS (3) or JWE (5)", len(segs))
+	}
+	header, err := decodeJSONSegment(segs[0])
+	if err != nil {
+		return fmt.Errorf("header: %v", err)
+	}
+	fmt.Fprintf(w, "UNVERIFIED %s, %d bytes: nothing below has been checked; do not trust it.\n", kind, len(token))
+	fmt.Fprintf(w, "header:\n%s\n", header)
+	if len(segs) == 5 {
+		fmt.Fprintf(w, "payload: encrypted (%d bytes of ciphertext); only the holder of the decryption key can read it\n",
+			base64.RawURLEncoding.DecodedLen(len(segs[3])))
+		return nil
+	}
+	claims, err := decodeJSONSegment(segs[1])
+	if err != nil {
+		return fmt.Errorf("claims: %v", err)
+	}
+	fmt.Fprintf(w, "claims:\n%s\n", claims)
+	var times map[string]any
+	if json.Unmarshal(claims, &times) == nil {
+		for _, k := range []string{"iat", "nbf", "exp"} {
+			sec, ok := times[k].(float64)
+			if !ok {
+				continue
+			}
+			t := time.Unix(int64(sec), 0).UTC()
+			fmt.Fprintf(w, "%s: %s (%s)\n", k, t.Format(time.RFC3339), relative(time.Until(t)))
+		}
+	}
+	fmt.Fprintf(w, "signature: %d bytes, not verified (use authbench token verify)\n", base64.RawURLEncoding.DecodedLen(len(segs[2])))
+	return nil
+}
+
+func decodeJSONSegment(seg string) ([]byte, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return nil, fmt.Errorf("not base64url: %v", err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "  ", "  "); err != nil {
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	return append([]byte("  "), out.Bytes()...), nil
+}
+
+func relative(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < 0 {
+		return (-d).String() + " ago"
+	}
+	return "in " + d.String()
+}
