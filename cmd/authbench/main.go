@@ -39,6 +39,8 @@ func commands() []command {
 		{"check", "check scenario files without running them", cmdCheck},
 		{"report", "redraw the charts and report.md of a run folder", cmdReport},
 		{"compare", "compare two run folders (significance with Mann-Whitney U)", cmdCompare},
+		{"keys", "generate a key set (keys gen --out DIR)", cmdKeys},
+		{"token", "issue, verify or inspect a credential", cmdToken},
 		{"version", "print the version", cmdVersion},
 	}
 }
