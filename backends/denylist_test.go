@@ -61,7 +61,8 @@ func TestDenylistEntriesExpire(t *testing.T) {
 	for _, name := range denyOnly {
 		t.Run(name, func(t *testing.T) {
 			leakCheck(t)
-			env, _ := redisEnv(t, 500*time.Millisecond)
+			// JWT expiry has one-second resolution: 1.5s leaves 0.5..1.5s.
+			env, _ := redisEnv(t, 1500*time.Millisecond)
 			// Redis expires its keys on real time; the local lists follow
 			// env.Now, which the test moves instead of sleeping.
 			skew := skewClock(env)

@@ -10,7 +10,7 @@ import (
 	"github.com/authbench/authbench/backends"
 )
 
-func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.Refresher, *backends.Env) {
+func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.Refresher) {
 	t.Helper()
 	env, _ := redisEnv(t, ttl)
 	s := openNode(t, "jwt-refresh", env)
@@ -18,12 +18,12 @@ func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.R
 	if !ok {
 		t.Fatal("jwt-refresh does not implement Refresher")
 	}
-	return s, r, env
+	return s, r
 }
 
 func TestRefreshRotation(t *testing.T) {
 	leakCheck(t)
-	s, r, _ := openRefresh(t, time.Minute)
+	s, r := openRefresh(t, time.Minute)
 	ctx := ctxT(t)
 	c0, err := s.Issue(ctx, "alice")
 	if err != nil {
@@ -61,8 +61,10 @@ func TestRefreshRotation(t *testing.T) {
 
 func TestRefreshLogoutAndBadTokens(t *testing.T) {
 	leakCheck(t)
-	s, r, env := openRefresh(t, time.Minute)
-	skew := skewClock(env)
+	env, _ := redisEnv(t, time.Minute)
+	skew := skewClock(env) // before opening: nodes read the clock func once
+	s := openNode(t, "jwt-refresh", env)
+	r := s.(backends.Refresher)
 	ctx := ctxT(t)
 	c, err := s.Issue(ctx, "alice")
 	if err != nil {
@@ -103,7 +105,7 @@ func TestRefreshLogoutAndBadTokens(t *testing.T) {
 // once; exactly one rotation wins, the other is reuse.
 func TestRefreshConcurrentUse(t *testing.T) {
 	leakCheck(t)
-	s, r, _ := openRefresh(t, time.Minute)
+	s, r := openRefresh(t, time.Minute)
 	ctx := ctxT(t)
 	c, err := s.Issue(ctx, "alice")
 	if err != nil {

@@ -40,7 +40,10 @@ func (c *Conn) Close() error {
 // Connect returns a client for cfg: cfg.URL, else $REDIS_URL, else a
 // private server started for the occasion. It pings before returning, so a
 // wrong URL or a dead server is an error here, before anything is measured.
-// Without a URL and without redis-server the error wraps ErrNoRedisServer.
+// Without a URL and without redis-server the error wraps both
+// ErrNoRedisServer and backends.ErrUnavailable, so a run skips its Redis
+// backends with a warning; a URL that was given but does not answer is a
+// plain error, because the user asked for that server.
 //
 // URL forms: redis://[user:pass@]host:port[/db][?opts] for one server;
 // the same with ?addr=host:port&addr=... for a cluster; with
@@ -54,6 +57,9 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 	c := &Conn{}
 	if u == "" {
 		srv, err := Start(ctx)
+		if errors.Is(err, ErrNoRedisServer) {
+			return nil, fmt.Errorf("%w: %w", backends.ErrUnavailable, err)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -122,6 +122,9 @@ func TestNoRedisServer(t *testing.T) {
 	if !errors.Is(err, ErrNoRedisServer) {
 		t.Fatalf("Connect without redis-server: %v, want ErrNoRedisServer", err)
 	}
+	if !errors.Is(err, backends.ErrUnavailable) {
+		t.Errorf("Connect without redis-server: %v, want it to wrap backends.ErrUnavailable so runs skip Redis backends", err)
+	}
 	if !strings.Contains(err.Error(), "apt-get install redis-server") {
 		t.Errorf("error does not say how to install Redis: %v", err)
 	}
