@@ -13,14 +13,14 @@ import (
 	"github.com/authbench/authbench/internal/redisproc"
 )
 
-// BenchmarkValidate measures Validate of every registered backend with
+// BenchmarkValidateConcurrent measures Validate of every registered backend with
 // concurrent callers, on credentials issued beforehand. Redis backends use
 // REDIS_URL when set (scripts/redis-vs-benchmark.sh points it at the server
 // redis-benchmark measures), else a private server.
 //
 // AUTHBENCH_BENCH_CLIENTS sets the number of concurrent callers (default
 // 16), which is also the Redis pool size.
-func BenchmarkValidate(b *testing.B) {
+func BenchmarkValidateConcurrent(b *testing.B) {
 	clients := 16
 	if v, err := strconv.Atoi(os.Getenv("AUTHBENCH_BENCH_CLIENTS")); err == nil && v > 0 {
 		clients = v
