@@ -1,0 +1,56 @@
+# authbench — make bench runs the default comparison, make test runs every test.
+
+GO       ?= go
+BIN      := bin/authbench
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+# make bench                      runs scenarios/compare.yaml
+# make bench BENCH=quick          runs a built-in scenario by name
+# make bench SCENARIO=my.yaml     runs any scenario file
+# make bench ARGS="--set load.clients=64"   passes flags to authbench run
+BENCH    ?= compare
+SCENARIO ?= $(BENCH)
+ARGS     ?=
+
+# Fuzz time per fuzz target in make test (a fixed budget, so CI time is bounded).
+FUZZTIME ?= 10s
+
+.PHONY: all build bench test test-short fuzz lint vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authbench
+
+bench: build
+	./$(BIN) run --out results $(ARGS) $(SCENARIO)
+
+# Every test, with the race detector, then each fuzz target for FUZZTIME.
+test: lint
+	$(GO) test -race -count=1 -timeout 8m ./...
+	$(MAKE) fuzz
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  done; \
+	done
+
+lint: vet
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin
+	find results -mindepth 1 -maxdepth 1 ! -name README.md ! -name reference -exec rm -rf {} +

@@ -1,0 +1,599 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Denylists: a plain HS256 JWT plus a check of its jti against a list of
+// revoked tokens. Entries expire when the token would have expired, so a
+// list holds at most the tokens revoked within one token lifetime.
+
+func init() {
+	Register(Entry{
+		Info: Info{
+			Name:         "jwt-denylist-memory",
+			Family:       "hybrid",
+			Stateful:     true,
+			StoreLookups: 1, // local map
+			Description: "HS256 JWT whose jti is checked against an in-memory denylist on each node; " +
+				"a logout reaches only the node that handled it, so other nodes keep accepting the token.",
+		},
+		Shared: jwtShared,
+		New: func(env *Env) (Strategy, error) {
+			codec, err := newJWTCodec(env, "HS256")
+			if err != nil {
+				return nil, err
+			}
+			ttl := env.Token.TTL
+			if ttl <= 0 {
+				ttl = fallbackTTL
+			}
+			return &denylistMemory{codec: codec, list: newLocalDenylist(env.Clock()), now: env.Clock(), ttl: ttl}, nil
+		},
+	})
+	Register(Entry{
+		Info: Info{
+			Name:         "jwt-denylist-redis",
+			Family:       "hybrid",
+			Stateful:     true,
+			StoreLookups: 1,
+			NeedsRedis:   true,
+			Description: "HS256 JWT whose jti is checked with one EXISTS against a Redis denylist (entries expire " +
+				"with the token). Redis down or slower than redis.timeout: validation fails with an error (closed).",
+		},
+		Shared: jwtShared,
+		New:    newDenylistRedis,
+	})
+	Register(Entry{
+		Info: Info{
+			Name:         "jwt-denylist-pubsub",
+			Family:       "hybrid",
+			Stateful:     true,
+			StoreLookups: 0,
+			NeedsRedis:   true,
+			Description: "HS256 JWT checked against a local denylist on each node, kept current by Redis pub/sub " +
+				"(logout = write to a sorted set + PUBLISH); validation touches no network, exposure is the propagation " +
+				"delay. Once it sees its subscription drop (at once when the connection closes, within two heartbeats " +
+				"when it goes silent) the node fails closed (validations are errors) until it has resubscribed and " +
+				"reloaded the list from Redis; before it sees the drop it still accepts.",
+		},
+		Shared:  jwtShared,
+		Options: func() any { return defaultPubSubOptions() },
+		New:     newDenylistPubSub,
+	})
+}
+
+// verifyJWT runs the codec and makes sure every failure is a rejection: a
+// local signature check has no infrastructure to fail.
+func verifyJWT(codec *jwtCodec, token string) (string, time.Time, error) {
+	jti, exp, err := codec.verify(token)
+	if err != nil {
+		if !IsRejection(err) {
+			err = Reject(err)
+		}
+		return "", time.Time{}, err
+	}
+	return jti, exp, nil
+}
+
+// tokenExpiry is when a credential stops mattering to a denylist.
+func tokenExpiry(c Credential, now time.Time, ttl time.Duration) time.Time {
+	if !c.ExpiresAt.IsZero() {
+		return c.ExpiresAt
+	}
+	return now.Add(ttl)
+}
+
+// localDenylist is a sharded map jti → expiry (unix ns). Reads take one
+// shard's read lock; expired entries are swept from a shard every
+// sweepEvery insertions into it, so the list stays bounded without a
+// goroutine of its own.
+type localDenylist struct {
+	seed   maphash.Seed
+	now    func() time.Time
+	shards [denyShards]denyShard
+}
+
+const (
+	denyShards = 64
+	sweepEvery = 256
+)
+
+type denyShard struct {
+	mu      sync.RWMutex
+	m       map[string]int64
+	inserts int
+	_       [40]byte // keeps neighbouring shards' locks off one cache line
+}
+
+func newLocalDenylist(now func() time.Time) *localDenylist {
+	d := &localDenylist{seed: maphash.MakeSeed(), now: now}
+	for i := range d.shards {
+		d.shards[i].m = make(map[string]int64)
+	}
+	return d
+}
+
+func (d *localDenylist) shard(jti string) *denyShard {
+	return &d.shards[maphash.String(d.seed, jti)%denyShards]
+}
+
+// add records jti until exp.
+func (d *localDenylist) add(jti string, exp time.Time) {
+	s := d.shard(jti)
+	now := d.now().UnixNano()
+	s.mu.Lock()
+	if old, ok := s.m[jti]; !ok || old < exp.UnixNano() {
+		s.m[jti] = exp.UnixNano()
+	}
+	s.inserts++
+	if s.inserts%sweepEvery == 0 {
+		for k, e := range s.m {
+			if e <= now {
+				delete(s.m, k)
+			}
+		}
+	}
+	s.mu.Unlock()
+}
+
+// denied reports whether jti is on the list and not yet expired.
+func (d *localDenylist) denied(jti string) bool {
+	s := d.shard(jti)
+	s.mu.RLock()
+	e, ok := s.m[jti]
+	s.mu.RUnlock()
+	return ok && e > d.now().UnixNano()
+}
+
+// replace swaps the whole list for entries (a reload).
+func (d *localDenylist) replace(entries map[string]int64) {
+	fresh := make([]map[string]int64, denyShards)
+	for i := range fresh {
+		fresh[i] = make(map[string]int64)
+	}
+	for k, e := range entries {
+		fresh[maphash.String(d.seed, k)%denyShards][k] = e
+	}
+	for i := range d.shards {
+		s := &d.shards[i]
+		s.mu.Lock()
+		s.m = fresh[i]
+		s.mu.Unlock()
+	}
+}
+
+// live counts unexpired entries.
+func (d *localDenylist) live() int64 {
+	now := d.now().UnixNano()
+	var n int64
+	for i := range d.shards {
+		s := &d.shards[i]
+		s.mu.RLock()
+		for _, e := range s.m {
+			if e > now {
+				n++
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// denylistMemory is one node of jwt-denylist-memory.
+type denylistMemory struct {
+	codec *jwtCodec
+	list  *localDenylist
+	now   func() time.Time
+	ttl   time.Duration
+}
+
+var (
+	_ Strategy = (*denylistMemory)(nil)
+	_ Sizer    = (*denylistMemory)(nil)
+)
+
+func (d *denylistMemory) Issue(_ context.Context, user string) (Credential, error) {
+	return d.codec.issue(user, d.ttl)
+}
+
+func (d *denylistMemory) Validate(_ context.Context, token string) error {
+	jti, _, err := verifyJWT(d.codec, token)
+	if err != nil {
+		return err
+	}
+	if d.list.denied(jti) {
+		return Reject(ErrRevoked)
+	}
+	return nil
+}
+
+func (d *denylistMemory) Revoke(_ context.Context, c Credential) error {
+	if c.ID == "" {
+		return fmt.Errorf("jwt-denylist-memory: revoke: credential has no jti: %w", ErrMalformed)
+	}
+	d.list.add(c.ID, tokenExpiry(c, d.now(), d.ttl))
+	return nil
+}
+
+// StoreSize counts live entries; their bytes are part of the Go heap.
+func (d *denylistMemory) StoreSize(context.Context) (int64, int64, error) {
+	return d.list.live(), -1, nil
+}
+
+func (d *denylistMemory) Close() error { return nil }
+
+// denylistRedis is one node of jwt-denylist-redis.
+type denylistRedis struct {
+	redisCommon
+	codec  *jwtCodec
+	client redis.UniversalClient
+}
+
+var (
+	_ Strategy = (*denylistRedis)(nil)
+	_ Sizer    = (*denylistRedis)(nil)
+)
+
+func newDenylistRedis(env *Env) (Strategy, error) {
+	rc, err := newRedisCommon(env, "jwt-denylist-redis")
+	if err != nil {
+		return nil, err
+	}
+	codec, err := newJWTCodec(env, "HS256")
+	if err != nil {
+		return nil, err
+	}
+	return &denylistRedis{redisCommon: rc, codec: codec, client: env.RedisClient}, nil
+}
+
+func (d *denylistRedis) key(jti string) string { return d.ns + "deny:" + jti }
+
+func (d *denylistRedis) Issue(_ context.Context, user string) (Credential, error) {
+	return d.codec.issue(user, d.ttl)
+}
+
+func (d *denylistRedis) Validate(ctx context.Context, token string) error {
+	// The signature is checked first: a forged token costs no round trip.
+	jti, _, err := verifyJWT(d.codec, token)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := d.call(ctx)
+	defer cancel()
+	n, err := d.client.Exists(ctx, d.key(jti)).Result()
+	if err != nil {
+		return fmt.Errorf("jwt-denylist-redis: exists: %w", err)
+	}
+	if n > 0 {
+		return Reject(ErrRevoked)
+	}
+	return nil
+}
+
+func (d *denylistRedis) Revoke(ctx context.Context, c Credential) error {
+	if c.ID == "" {
+		return fmt.Errorf("jwt-denylist-redis: revoke: credential has no jti: %w", ErrMalformed)
+	}
+	remaining := tokenExpiry(c, d.now(), d.ttl).Sub(d.now())
+	if remaining <= 0 {
+		return nil // expired tokens are refused anyway
+	}
+	ctx, cancel := d.call(ctx)
+	defer cancel()
+	if err := d.client.Set(ctx, d.key(c.ID), "1", remaining).Err(); err != nil {
+		return fmt.Errorf("jwt-denylist-redis: deny: %w", err)
+	}
+	return nil
+}
+
+// StoreSize counts the denylist keys with SCAN and estimates bytes from a
+// MEMORY USAGE sample (see redisKeySize).
+func (d *denylistRedis) StoreSize(ctx context.Context) (int64, int64, error) {
+	return redisKeySize(ctx, d.client, d.ns+"deny:")
+}
+
+func (d *denylistRedis) Close() error { return nil }
+
+// PubSubOptions are the options of jwt-denylist-pubsub.
+type PubSubOptions struct {
+	// Heartbeat is how long the subscriber waits for a message before it
+	// pings; an unanswered ping by the next heartbeat counts as a lost
+	// subscription. It bounds how long a silently dead connection goes
+	// unnoticed (two heartbeats).
+	Heartbeat time.Duration `yaml:"heartbeat"`
+}
+
+// Check refuses a heartbeat that would spin or never fire.
+func (o *PubSubOptions) Check() error {
+	if o.Heartbeat < 10*time.Millisecond || o.Heartbeat > time.Minute {
+		return fmt.Errorf("heartbeat must be between 10ms and 1m, got %v", o.Heartbeat)
+	}
+	return nil
+}
+
+func defaultPubSubOptions() *PubSubOptions { return &PubSubOptions{Heartbeat: time.Second} }
+
+// denylistPubSub is one node of jwt-denylist-pubsub. Its subscriber
+// goroutine owns the subscription; Validate reads only the local list and
+// the synced flag.
+type denylistPubSub struct {
+	redisCommon
+	codec     *jwtCodec
+	client    redis.UniversalClient
+	list      *localDenylist
+	heartbeat time.Duration
+
+	// synced is true while the local list is known to hold every revocation:
+	// subscribed, and reloaded since the subscription began.
+	synced atomic.Bool
+	// resyncs counts completed reloads after the first (for tests and logs).
+	resyncs atomic.Int64
+
+	mu      sync.Mutex
+	ps      *redis.PubSub // current subscription, closed by Close
+	closing bool
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+var (
+	_ Strategy = (*denylistPubSub)(nil)
+	_ Sizer    = (*denylistPubSub)(nil)
+)
+
+// errOutOfSync is what a validation gets while the node cannot vouch for
+// its denylist.
+var errOutOfSync = errors.New("jwt-denylist-pubsub: denylist out of sync with Redis (subscription lost, reloading)")
+
+func newDenylistPubSub(env *Env) (Strategy, error) {
+	rc, err := newRedisCommon(env, "jwt-denylist-pubsub")
+	if err != nil {
+		return nil, err
+	}
+	opts, _ := env.Options.(*PubSubOptions)
+	if opts == nil {
+		opts = defaultPubSubOptions()
+	}
+	if err := opts.Check(); err != nil {
+		return nil, fmt.Errorf("jwt-denylist-pubsub: %w", err)
+	}
+	codec, err := newJWTCodec(env, "HS256")
+	if err != nil {
+		return nil, err
+	}
+	d := &denylistPubSub{
+		redisCommon: rc, codec: codec, client: env.RedisClient,
+		list: newLocalDenylist(env.Clock()), heartbeat: opts.Heartbeat,
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	// The first subscription and load happen before the node is handed
+	// out, so it never starts out of sync.
+	ps, err := d.subscribe()
+	if err != nil {
+		return nil, fmt.Errorf("jwt-denylist-pubsub: %w", err)
+	}
+	go d.run(ps)
+	return d, nil
+}
+
+func (d *denylistPubSub) channel() string { return d.ns + "deny-events" }
+func (d *denylistPubSub) setKey() string  { return d.ns + "deny-set" }
+
+// subscribe subscribes, waits for the server's confirmation and then
+// reloads the list. In that order nothing is missed: a revocation
+// published before the confirmation is already in the sorted set (the
+// sorted-set write and the PUBLISH are one transaction), and one published
+// after it arrives as a message.
+func (d *denylistPubSub) subscribe() (*redis.PubSub, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(d.timeout, time.Second))
+	defer cancel()
+	ps := d.client.Subscribe(ctx, d.channel())
+	d.mu.Lock()
+	if d.closing {
+		d.mu.Unlock()
+		ps.Close()
+		return nil, errors.New("closed")
+	}
+	d.ps = ps
+	d.mu.Unlock()
+	if _, err := ps.ReceiveTimeout(ctx, max(d.timeout, time.Second)); err != nil {
+		ps.Close()
+		return nil, fmt.Errorf("subscribe %s: %w", d.channel(), err)
+	}
+	if err := d.reload(ctx); err != nil {
+		ps.Close()
+		return nil, err
+	}
+	d.synced.Store(true)
+	return ps, nil
+}
+
+// reload replaces the local list with the unexpired members of the set.
+func (d *denylistPubSub) reload(ctx context.Context) error {
+	now := strconv.FormatInt(d.now().UnixMilli(), 10)
+	zs, err := d.client.ZRangeByScoreWithScores(ctx, d.setKey(), &redis.ZRangeBy{Min: "(" + now, Max: "+inf"}).Result()
+	if err != nil {
+		return fmt.Errorf("reload denylist: %w", err)
+	}
+	entries := make(map[string]int64, len(zs))
+	for _, z := range zs {
+		if jti, ok := z.Member.(string); ok {
+			entries[jti] = time.UnixMilli(int64(z.Score)).UnixNano()
+		}
+	}
+	d.list.replace(entries)
+	return nil
+}
+
+// run listens until Close. On any sign of a lost subscription it marks
+// the node out of sync, drops the subscription and starts over with a
+// fresh one (subscribe + reload), backing off while Redis is away.
+func (d *denylistPubSub) run(ps *redis.PubSub) {
+	defer close(d.done)
+	backoff := 10 * time.Millisecond
+	for {
+		if ps != nil {
+			d.listen(ps)
+			d.synced.Store(false)
+			ps.Close()
+			ps = nil
+		}
+		select {
+		case <-d.stop:
+			return
+		default:
+		}
+		var err error
+		ps, err = d.subscribe()
+		if err == nil {
+			d.resyncs.Add(1)
+			backoff = 10 * time.Millisecond
+			continue
+		}
+		select {
+		case <-d.stop:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}
+
+// listen applies messages until the subscription fails.
+func (d *denylistPubSub) listen(ps *redis.PubSub) {
+	ctx := context.Background()
+	pinged := false
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, d.heartbeat)
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() && !pinged {
+				pctx, cancel := context.WithTimeout(ctx, d.timeout)
+				err = ps.Ping(pctx)
+				cancel()
+				if err == nil {
+					pinged = true
+					continue
+				}
+			}
+			return // closed, connection lost, or the ping went unanswered
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *redis.Message:
+			d.apply(m.Payload)
+		case *redis.Subscription:
+			// go-redis resubscribed on its own after a reconnect: messages
+			// may have been lost in between, so start over with a reload.
+			if m.Kind == "subscribe" {
+				return
+			}
+		}
+	}
+}
+
+// apply adds one "jti|expiry-ms" message to the local list.
+func (d *denylistPubSub) apply(payload string) {
+	jti, ms, ok := strings.Cut(payload, "|")
+	if !ok {
+		return
+	}
+	exp, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return
+	}
+	d.list.add(jti, time.UnixMilli(exp))
+}
+
+func (d *denylistPubSub) Issue(_ context.Context, user string) (Credential, error) {
+	return d.codec.issue(user, d.ttl)
+}
+
+func (d *denylistPubSub) Validate(_ context.Context, token string) error {
+	jti, _, err := verifyJWT(d.codec, token)
+	if err != nil {
+		return err
+	}
+	if d.list.denied(jti) {
+		return Reject(ErrRevoked)
+	}
+	if !d.synced.Load() {
+		// Fail closed: a token revoked while the node was deaf must not
+		// pass as valid. Counted as an error, not as a rejection.
+		return errOutOfSync
+	}
+	return nil
+}
+
+// Revoke writes the jti to the sorted set (scored by expiry, for reloads),
+// trims expired members, and publishes it, in one transaction; the local
+// list is updated at once so the revoking node never lags itself.
+func (d *denylistPubSub) Revoke(ctx context.Context, c Credential) error {
+	if c.ID == "" || strings.ContainsRune(c.ID, '|') {
+		return fmt.Errorf("jwt-denylist-pubsub: revoke: bad jti %q: %w", c.ID, ErrMalformed)
+	}
+	now := d.now()
+	exp := tokenExpiry(c, now, d.ttl)
+	if !exp.After(now) {
+		return nil
+	}
+	ctx, cancel := d.call(ctx)
+	defer cancel()
+	ms := exp.UnixMilli()
+	_, err := d.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, d.setKey(), redis.Z{Score: float64(ms), Member: c.ID})
+		p.ZRemRangeByScore(ctx, d.setKey(), "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+		p.PExpire(ctx, d.setKey(), d.ttl+time.Minute)
+		p.Publish(ctx, d.channel(), c.ID+"|"+strconv.FormatInt(ms, 10))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("jwt-denylist-pubsub: publish revocation: %w", err)
+	}
+	d.list.add(c.ID, exp)
+	return nil
+}
+
+// StoreSize reports the shared sorted set: unexpired members (ZCOUNT) and
+// its MEMORY USAGE. Each node's local copy is part of the Go heap.
+func (d *denylistPubSub) StoreSize(ctx context.Context) (int64, int64, error) {
+	now := strconv.FormatInt(d.now().UnixMilli(), 10)
+	n, err := d.client.ZCount(ctx, d.setKey(), "("+now, "+inf").Result()
+	if err != nil {
+		return 0, -1, fmt.Errorf("jwt-denylist-pubsub: zcount: %w", err)
+	}
+	b, err := d.client.MemoryUsage(ctx, d.setKey()).Result()
+	if err != nil {
+		return n, -1, nil // no set yet, or MEMORY disabled
+	}
+	return n, b, nil
+}
+
+// Close stops the subscriber and waits for it.
+func (d *denylistPubSub) Close() error {
+	d.mu.Lock()
+	if d.closing {
+		d.mu.Unlock()
+		<-d.done
+		return nil
+	}
+	d.closing = true
+	close(d.stop)
+	if d.ps != nil {
+		d.ps.Close() // unblocks ReceiveTimeout
+	}
+	d.mu.Unlock()
+	<-d.done
+	return nil
+}

@@ -1,0 +1,284 @@
+package backends_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/backends"
+)
+
+var denylistBackends = []string{"jwt-denylist-memory", "jwt-denylist-redis", "jwt-denylist-pubsub", "jwt-refresh"}
+
+// denyOnly are the backends whose logout revokes the token in hand.
+var denyOnly = []string{"jwt-denylist-memory", "jwt-denylist-redis", "jwt-denylist-pubsub"}
+
+func TestDenylistLifecycle(t *testing.T) {
+	for _, name := range denyOnly {
+		t.Run(name, func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, time.Minute)
+			skew := skewClock(env)
+			s := openNode(t, name, env)
+			ctx := ctxT(t)
+			c, err := s.Issue(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := s.Issue(ctx, "bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID == "" || c.ID == other.ID {
+				t.Fatalf("jti %q / %q: want distinct, non-empty", c.ID, other.ID)
+			}
+			wantAccept(t, s, c.Token, "fresh token")
+			if err := s.Revoke(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			wantReject(t, s, c.Token, backends.ErrRevoked, "revoked token")
+			wantAccept(t, s, other.Token, "other token after a revoke")
+			for _, bad := range []string{"", "garbage", c.Token + "x", strings.Repeat("a.", 1000)} {
+				wantReject(t, s, bad, nil, "malformed token")
+			}
+			n, _, err := s.(backends.Sizer).StoreSize(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("denylist size = %d, want 1", n)
+			}
+			skew.Store(int64(time.Minute + 10*time.Second))
+			wantReject(t, s, other.Token, nil, "expired token")
+		})
+	}
+}
+
+// TestDenylistEntriesExpire: an entry lives as long as the token would
+// have, so the list does not grow forever.
+func TestDenylistEntriesExpire(t *testing.T) {
+	for _, name := range denyOnly {
+		t.Run(name, func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, 500*time.Millisecond)
+			// Redis expires its keys on real time; the local lists follow
+			// env.Now, which the test moves instead of sleeping.
+			skew := skewClock(env)
+			s := openNode(t, name, env)
+			ctx := ctxT(t)
+			c, err := s.Issue(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Revoke(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if n, _, _ := s.(backends.Sizer).StoreSize(ctx); n != 1 {
+				t.Fatalf("size after revoke = %d, want 1", n)
+			}
+			if name == "jwt-denylist-redis" {
+				time.Sleep(time.Until(c.ExpiresAt) + 100*time.Millisecond)
+			} else {
+				skew.Store(int64(time.Until(c.ExpiresAt) + time.Millisecond))
+			}
+			n, _, err := s.(backends.Sizer).StoreSize(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Errorf("size after the token's expiry = %d, want 0", n)
+			}
+		})
+	}
+}
+
+// TestDenylistNodes: what a logout on node A means for node B.
+func TestDenylistNodes(t *testing.T) {
+	tests := []struct {
+		name        string
+		seenByOther bool // B must reject after A's revoke (eventually)
+	}{
+		{"jwt-denylist-memory", false},
+		{"jwt-denylist-redis", true},
+		{"jwt-denylist-pubsub", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, time.Minute)
+			a := openNode(t, tt.name, env)
+			b := openNode(t, tt.name, env)
+			ctx := ctxT(t)
+			c, err := a.Issue(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAccept(t, b, c.Token, "issued on A, validated on B")
+			if err := a.Revoke(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			revoked := time.Now()
+			wantReject(t, a, c.Token, backends.ErrRevoked, "A right after its own revoke")
+			if !tt.seenByOther {
+				wantAccept(t, b, c.Token, "B never hears of A's local denylist")
+				return
+			}
+			for {
+				err := b.Validate(ctx, c.Token)
+				if errors.Is(err, backends.ErrRevoked) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("B: %v", err)
+				}
+				if time.Since(revoked) > time.Second {
+					t.Fatal("B still accepts after 1s")
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+			t.Logf("propagation A→B: %v", time.Since(revoked))
+		})
+	}
+}
+
+// TestDenylistPubSubResync kills the subscriptions: a revocation that only
+// reached the sorted set (its message lost) must be picked up by the
+// reload, and meanwhile validations are errors or correct answers.
+func TestDenylistPubSubResync(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	a := openNode(t, "jwt-denylist-pubsub", env)
+	b := openNode(t, "jwt-denylist-pubsub", env)
+	ctx := ctxT(t)
+	c, err := a.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := a.Issue(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccept(t, b, c.Token, "before the fault")
+
+	// A revocation whose message never went out: only the reload can
+	// bring it to B. (Key layout: <namespace>deny-set, scored by expiry ms.)
+	if err := conn.Client.ZAdd(ctx, env.Namespace+"deny-set",
+		redisZ(float64(c.ExpiresAt.UnixMilli()), c.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	killed, err := conn.Client.ClientKillByFilter(ctx, "TYPE", "pubsub").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killed < 2 {
+		t.Fatalf("CLIENT KILL TYPE pubsub killed %d connections, want the 2 subscribers", killed)
+	}
+	start := time.Now()
+	var accepted, outOfSync int
+	for {
+		err := b.Validate(ctx, c.Token)
+		if errors.Is(err, backends.ErrRevoked) {
+			break
+		}
+		switch {
+		case err == nil:
+			accepted++
+		case backends.IsRejection(err):
+			t.Fatalf("unexpected rejection: %v", err)
+		default:
+			outOfSync++
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Fatalf("no reload within 2s (accepted %d, errors %d)", accepted, outOfSync)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Logf("subscription killed: revocation applied by reload after %v; meanwhile %d accepted, %d out-of-sync errors",
+		time.Since(start), accepted, outOfSync)
+	wantAccept(t, b, good.Token, "unrevoked token after the reload")
+
+	// Messages flow again after the resubscription.
+	if err := a.Revoke(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for !errors.Is(b.Validate(ctx, good.Token), backends.ErrRevoked) {
+		if time.Now().After(deadline) {
+			t.Fatal("B does not receive messages after the resubscription")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestDenylistPubSubFailsClosed: with Redis gone the node refuses to vouch
+// for tokens (errors, not accepts), and Close does not hang.
+func TestDenylistPubSubFailsClosed(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	b := openNode(t, "jwt-denylist-pubsub", env)
+	c, err := b.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccept(t, b, c.Token, "before the fault")
+	if err := conn.Server.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	for {
+		err := b.Validate(ctxT(t), c.Token)
+		if err != nil {
+			if backends.IsRejection(err) {
+				t.Fatalf("want an infrastructure error, got rejection %v", err)
+			}
+			t.Logf("failed closed %v after the kill: %v", time.Since(killed), err)
+			break
+		}
+		if time.Since(killed) > time.Second {
+			t.Fatal("still accepting 1s after Redis died")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func TestDenylistRedisFaults(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	s := openNode(t, "jwt-denylist-redis", env)
+	c, err := s.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Server.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.Validate(ctxT(t), c.Token)
+	took := time.Since(start)
+	conn.Server.Resume()
+	wantInfraError(t, err, took, "validate with Redis paused")
+	if err := conn.Server.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	err = s.Validate(ctxT(t), c.Token)
+	wantInfraError(t, err, time.Since(start), "validate with Redis killed")
+	start = time.Now()
+	err = s.Revoke(ctxT(t), c)
+	wantInfraError(t, err, time.Since(start), "revoke with Redis killed")
+}
+
+func TestPubSubOptionsCheck(t *testing.T) {
+	e := mustLookup(t, "jwt-denylist-pubsub")
+	o := e.Options().(*backends.PubSubOptions)
+	if err := o.Check(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for _, hb := range []time.Duration{0, time.Millisecond, time.Hour} {
+		o.Heartbeat = hb
+		if o.Check() == nil {
+			t.Errorf("heartbeat %v accepted", hb)
+		}
+	}
+}

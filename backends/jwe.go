@@ -1,0 +1,266 @@
+package backends
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authbench/authbench/internal/keys"
+)
+
+// The encrypted-token backends. The claims travel as a JWE (compact form,
+// A256GCM content encryption) that clients cannot read. Key and content
+// algorithms are pinned on parse, `zip` is refused before decryption, and the
+// claims are judged by the same golang-jwt validator as the signed tokens.
+//
+// Encryption is not authentication: with jwe-rsa-oaep and jwe-ecdh-es anyone
+// who holds the public key can mint a token the server accepts. jwe-nested
+// signs first (ES256) and is the one to use when the clients must not be able
+// to forge; jwe-dir needs the shared secret to mint.
+
+func init() {
+	for _, b := range []struct {
+		name, desc string
+		keyAlg     jose.KeyAlgorithm
+		nested     bool
+	}{
+		{"jwe-dir", "Encrypted JWT, JWE dir + A256GCM with a shared 256-bit key: one AES-GCM open per validation and no store, so a logged-out token stays valid until it expires.", jose.DIRECT, false},
+		{"jwe-rsa-oaep", "Encrypted JWT, JWE RSA-OAEP-256 + A256GCM (RSA 2048): an RSA private-key operation per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.RSA_OAEP_256, false},
+		{"jwe-ecdh-es", "Encrypted JWT, JWE ECDH-ES+A256KW + A256GCM (P-256): an ECDH agreement per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.ECDH_ES_A256KW, false},
+		{"jwe-nested", "Signed then encrypted JWT: an ES256 JWS inside a JWE ECDH-ES+A256KW + A256GCM, validated by decrypting then verifying the signature, so only the issuer can mint and only the server can read; no store.", jose.ECDH_ES_A256KW, true},
+	} {
+		b := b
+		Register(Entry{
+			Info:    Info{Name: b.name, Family: "jwe", Description: b.desc},
+			Options: defaultTokenOptions,
+			Shared:  jwtShared,
+			New: func(env *Env) (Strategy, error) {
+				c, err := newJWECodec(env, b.keyAlg, b.nested)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", b.name, err)
+				}
+				return &jweStrategy{c: c}, nil
+			},
+		})
+	}
+}
+
+// jweContent is the only content encryption any JWE backend accepts.
+var jweContent = []jose.ContentEncryption{jose.A256GCM}
+
+// jweCodec issues and validates JWE tokens with one pinned key algorithm.
+// It is safe for concurrent use.
+type jweCodec struct {
+	keyAlg    jose.KeyAlgorithm
+	keyAlgs   []jose.KeyAlgorithm // the allow-list handed to go-jose
+	enc       jose.Encrypter
+	decKey    any
+	kid       string
+	tc        TokenConfig
+	now       func() time.Time
+	maxBytes  int
+	validator *jwt.Validator
+	// inner signs and verifies the JWS inside a nested token; nil otherwise.
+	inner *jwtCodec
+}
+
+func newJWECodec(env *Env, keyAlg jose.KeyAlgorithm, nested bool) (*jweCodec, error) {
+	ring, err := ringOf(env)
+	if err != nil {
+		return nil, err
+	}
+	c := &jweCodec{
+		keyAlg:   keyAlg,
+		keyAlgs:  []jose.KeyAlgorithm{keyAlg},
+		tc:       tokenConfig(env),
+		now:      env.Clock(),
+		maxBytes: maxBytesOf(env.Options),
+	}
+	var encKey any
+	switch keyAlg {
+	case jose.DIRECT:
+		set, err := ring.Get(keys.Dir)
+		if err != nil {
+			return nil, err
+		}
+		encKey, c.decKey = set.Dir, set.Dir
+	case jose.RSA_OAEP_256:
+		set, err := ring.Get(keys.EncRSA)
+		if err != nil {
+			return nil, err
+		}
+		encKey, c.decKey = &set.EncRSA.PublicKey, set.EncRSA
+	case jose.ECDH_ES_A256KW:
+		set, err := ring.Get(keys.EncEC)
+		if err != nil {
+			return nil, err
+		}
+		encKey, c.decKey = &set.EncEC.PublicKey, set.EncEC
+	default:
+		return nil, fmt.Errorf("jwe: key algorithm %q not supported", keyAlg)
+	}
+	c.kid = keys.KeyID(encKey)
+	opts := &jose.EncrypterOptions{}
+	if nested {
+		// RFC 7519 §5.2: cty "JWT" marks a nested token.
+		opts.WithContentType("JWT")
+		if c.inner, err = newJWTCodec(env, "ES256"); err != nil {
+			return nil, err
+		}
+	} else {
+		opts.WithType("JWT")
+	}
+	c.enc, err = jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: keyAlg, Key: encKey, KeyID: c.kid}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jwe: %w", err)
+	}
+	c.validator = jwt.NewValidator(claimsOptions(&c.tc, c.now)...)
+	probe, err := c.issue("size-probe", c.tc.TTL)
+	if err != nil {
+		return nil, err
+	}
+	if len(probe.Token) > c.maxBytes {
+		return nil, fmt.Errorf("token.claims_bytes %d makes tokens of %d bytes, above max_bytes %d",
+			c.tc.ClaimsBytes, len(probe.Token), c.maxBytes)
+	}
+	return c, nil
+}
+
+// issue encrypts a fresh token for user valid for ttl. For a nested token
+// the padding goes into the inner JWS's claims, as for jwt-es256.
+func (c *jweCodec) issue(user string, ttl time.Duration) (Credential, error) {
+	var (
+		plaintext []byte
+		cred      Credential
+	)
+	if c.inner != nil {
+		var err error
+		if cred, err = c.inner.issue(user, ttl); err != nil {
+			return Credential{}, err
+		}
+		plaintext = []byte(cred.Token)
+	} else {
+		claims, err := newClaims(&c.tc, user, c.now(), ttl)
+		if err != nil {
+			return Credential{}, err
+		}
+		if plaintext, err = json.Marshal(claims); err != nil {
+			return Credential{}, err
+		}
+		cred = Credential{Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}
+	}
+	obj, err := c.enc.Encrypt(plaintext)
+	if err != nil {
+		return Credential{}, fmt.Errorf("jwe: encrypt: %w", err)
+	}
+	if cred.Token, err = obj.CompactSerialize(); err != nil {
+		return Credential{}, fmt.Errorf("jwe: %w", err)
+	}
+	return cred, nil
+}
+
+// verify checks token as Validate does and returns its jti and expiry.
+//
+// Order matters: the size limit before any decoding, the algorithm
+// allow-lists inside go-jose's parse, the header checks (untrusted key
+// references, kid, zip) before any key operation, the claims after
+// decryption and, for nested tokens, after the inner signature.
+func (c *jweCodec) verify(token string) (jti string, exp time.Time, err error) {
+	if len(token) > c.maxBytes {
+		return "", time.Time{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+	}
+	obj, err := jose.ParseEncryptedCompact(token, c.keyAlgs, jweContent)
+	if err != nil {
+		return "", time.Time{}, c.parseRejection(token, err)
+	}
+	if err := c.checkHeader(&obj.Header); err != nil {
+		return "", time.Time{}, err
+	}
+	plaintext, err := obj.Decrypt(c.decKey)
+	if err != nil {
+		return "", time.Time{}, reject(ErrDecrypt, err)
+	}
+	if c.inner != nil {
+		return c.inner.verify(string(plaintext))
+	}
+	var claims checkedClaims
+	if err := json.Unmarshal(plaintext, &claims); err != nil {
+		return "", time.Time{}, reject(ErrMalformed, err)
+	}
+	if err := c.validator.Validate(&claims); err != nil {
+		return "", time.Time{}, claimsRejection(err)
+	}
+	return claims.ID, claims.ExpiresAt.Time, nil
+}
+
+// checkHeader applies the header rules go-jose leaves to the caller.
+func (c *jweCodec) checkHeader(h *jose.Header) error {
+	if h.JSONWebKey != nil {
+		return Reject(fmt.Errorf("%w: \"jwk\" header", ErrUntrustedHeader))
+	}
+	if _, err := h.Certificates(x509.VerifyOptions{}); !errors.Is(err, jose.ErrMissingX5cHeader) {
+		return Reject(fmt.Errorf("%w: \"x5c\" header", ErrUntrustedHeader))
+	}
+	for _, k := range untrustedHeaders {
+		if _, ok := h.ExtraHeaders[jose.HeaderKey(k)]; ok {
+			return Reject(fmt.Errorf("%w: %q header", ErrUntrustedHeader, k))
+		}
+	}
+	if h.KeyID != c.kid {
+		return Reject(fmt.Errorf("%w: %s", ErrUnknownKey, quoteShort(h.KeyID)))
+	}
+	// go-jose would inflate the plaintext after decryption (up to 250 kB);
+	// with a public-key algorithm anyone can send such a token.
+	if z, ok := h.ExtraHeaders["zip"]; ok {
+		return Reject(fmt.Errorf("%w: zip %v", ErrCompressed, z))
+	}
+	return nil
+}
+
+// parseRejection classifies a go-jose parse error. go-jose reports a
+// disallowed alg or enc with a plain error, so on this (cold) path the
+// protected header is decoded once more to tell that case from a malformed
+// token.
+func (c *jweCodec) parseRejection(token string, err error) error {
+	head, _, _ := strings.Cut(token, ".")
+	raw, derr := base64.RawURLEncoding.DecodeString(head)
+	if derr == nil {
+		var h struct {
+			Alg string `json:"alg"`
+			Enc string `json:"enc"`
+		}
+		if json.Unmarshal(raw, &h) == nil && h.Alg != "" && h.Enc != "" &&
+			(!slices.Contains(c.keyAlgs, jose.KeyAlgorithm(h.Alg)) || !slices.Contains(jweContent, jose.ContentEncryption(h.Enc))) {
+			return reject(ErrAlgorithm, err)
+		}
+	}
+	return reject(ErrMalformed, err)
+}
+
+// jweStrategy is one validator node of a JWE backend.
+type jweStrategy struct{ c *jweCodec }
+
+var _ Strategy = (*jweStrategy)(nil)
+
+func (s *jweStrategy) Issue(_ context.Context, user string) (Credential, error) {
+	return s.c.issue(user, s.c.tc.TTL)
+}
+
+func (s *jweStrategy) Validate(_ context.Context, token string) error {
+	_, _, err := s.c.verify(token)
+	return err
+}
+
+// Revoke cannot revoke a stateless token: it stays valid until it expires.
+func (s *jweStrategy) Revoke(context.Context, Credential) error { return nil }
+
+func (s *jweStrategy) Close() error { return nil }

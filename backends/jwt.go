@@ -1,0 +1,253 @@
+package backends
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authbench/authbench/internal/keys"
+)
+
+// The signed-JWT backends: one pinned algorithm each, a fixed key set, no
+// server state. Revoke cannot work for them, and that is what authbench
+// measures: a logged-out token keeps being accepted until it expires.
+
+func init() {
+	for _, b := range []struct {
+		name, alg, desc string
+		options         func() any
+	}{
+		{"jwt-hs256", "HS256", "Signed JWT with HS256 (shared 256-bit HMAC secret): validation is one HMAC over the token and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
+		{"jwt-rs256", "RS256", "Signed JWT with RS256 (RSA 2048 by default, option bits: 3072 or 4096): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultRSAOptions},
+		{"jwt-es256", "ES256", "Signed JWT with ES256 (ECDSA P-256): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
+		{"jwt-eddsa", "EdDSA", "Signed JWT with EdDSA (Ed25519): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
+	} {
+		alg := b.alg
+		Register(Entry{
+			Info:    Info{Name: b.name, Family: "jwt", Description: b.desc},
+			Options: b.options,
+			Shared:  jwtShared,
+			New: func(env *Env) (Strategy, error) {
+				c, err := newJWTCodec(env, alg)
+				if err != nil {
+					return nil, err
+				}
+				return &jwtStrategy{c: c}, nil
+			},
+		})
+	}
+}
+
+// jwtShared builds what all nodes of a token backend share: the run's key
+// ring, which loads keys from env.KeysDir or generates them on first use.
+// It is usable as Entry.Shared by any backend that signs or encrypts tokens.
+func jwtShared(env *Env) (any, error) {
+	bits := keys.DefaultRSABits
+	if o, ok := env.Options.(interface{ rsaBits() int }); ok {
+		bits = o.rsaBits()
+	}
+	if !keys.ValidRSABits(bits) {
+		return nil, fmt.Errorf("bits: %d is not one of 2048, 3072, 4096", bits)
+	}
+	return keys.NewRing(env.KeysDir, bits), nil
+}
+
+// ringOf returns the key ring jwtShared put in env.Shared.
+func ringOf(env *Env) (*keys.Ring, error) {
+	r, ok := env.Shared.(*keys.Ring)
+	if !ok || r == nil {
+		return nil, fmt.Errorf("token backend: shared state is %T, want the key ring built by the entry's Shared func", env.Shared)
+	}
+	return r, nil
+}
+
+// jwtCodec issues and verifies signed JWTs with one pinned algorithm.
+//
+// Everything a verification needs is built once, when the node opens: the
+// parser with its options, the key function, the key ID. A codec is safe for
+// concurrent use.
+type jwtCodec struct {
+	alg       string
+	method    jwt.SigningMethod
+	signKey   any
+	verifyKey any
+	kid       string
+	tc        TokenConfig
+	now       func() time.Time
+	maxBytes  int
+	parser    *jwt.Parser
+	keyfunc   jwt.Keyfunc
+}
+
+// newJWTCodec opens a codec for alg ("HS256", "RS256", "ES256" or "EdDSA")
+// with the keys of env.Shared (see jwtShared), the token settings of
+// env.Token and the size limit of env.Options.
+func newJWTCodec(env *Env, alg string) (*jwtCodec, error) {
+	ring, err := ringOf(env)
+	if err != nil {
+		return nil, err
+	}
+	c := &jwtCodec{
+		alg:      alg,
+		tc:       tokenConfig(env),
+		now:      env.Clock(),
+		maxBytes: maxBytesOf(env.Options),
+	}
+	var set *keys.Set
+	switch alg {
+	case "HS256":
+		if set, err = ring.Get(keys.HMAC); err == nil {
+			c.method, c.signKey, c.verifyKey = jwt.SigningMethodHS256, set.HMAC, set.HMAC
+		}
+	case "RS256":
+		if set, err = ring.Get(keys.RSA); err == nil {
+			c.method, c.signKey, c.verifyKey = jwt.SigningMethodRS256, set.RSA, &set.RSA.PublicKey
+			if o, ok := env.Options.(interface{ rsaBits() int }); ok && set.RSA.N.BitLen() != o.rsaBits() {
+				err = fmt.Errorf("the RSA key of %s has %d bits but bits is %d: set options.<backend>.bits to match the key",
+					ring.Dir(), set.RSA.N.BitLen(), o.rsaBits())
+			}
+		}
+	case "ES256":
+		if set, err = ring.Get(keys.EC); err == nil {
+			c.method, c.signKey, c.verifyKey = jwt.SigningMethodES256, set.EC, &set.EC.PublicKey
+		}
+	case "EdDSA":
+		if set, err = ring.Get(keys.Ed25519); err == nil {
+			c.method, c.signKey, c.verifyKey = jwt.SigningMethodEdDSA, set.Ed25519, set.Ed25519.Public().(ed25519.PublicKey)
+		}
+	default:
+		return nil, fmt.Errorf("jwt: algorithm %q is not one of HS256, RS256, ES256, EdDSA", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.kid = keys.KeyID(c.verifyKey)
+	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{alg})}, claimsOptions(&c.tc, c.now)...)
+	c.parser = jwt.NewParser(opts...)
+	c.keyfunc = c.key
+	if err := c.checkSize(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkSize refuses a configuration whose own tokens would exceed the size
+// limit: every validation would fail and the run would measure nothing.
+func (c *jwtCodec) checkSize() error {
+	cred, err := c.issue("size-probe", c.tc.TTL)
+	if err != nil {
+		return err
+	}
+	if len(cred.Token) > c.maxBytes {
+		return fmt.Errorf("token.claims_bytes %d makes %s tokens of %d bytes, above max_bytes %d",
+			c.tc.ClaimsBytes, c.alg, len(cred.Token), c.maxBytes)
+	}
+	return nil
+}
+
+// key is the jwt.Keyfunc: it runs after the algorithm check and before the
+// signature check. The kid only ever indexes the in-memory key set; key
+// references the verifier would have to fetch or trust are refused.
+func (c *jwtCodec) key(t *jwt.Token) (any, error) {
+	for _, h := range untrustedHeaders {
+		if _, ok := t.Header[h]; ok {
+			return nil, fmt.Errorf("%w: %q header", ErrUntrustedHeader, h)
+		}
+	}
+	kid, _ := t.Header["kid"].(string)
+	if kid != c.kid {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownKey, quoteShort(kid))
+	}
+	return c.verifyKey, nil
+}
+
+// untrustedHeaders are refused in every JOSE header: jku, x5u (URLs to fetch
+// a key from), jwk, x5c (a key carried by the token itself) and crit
+// (extensions the verifier must understand; authbench understands none).
+var untrustedHeaders = []string{"jku", "x5u", "jwk", "x5c", "crit"}
+
+// quoteShort quotes s for an error message, cut to a readable length:
+// attacker-chosen headers can be kilobytes long.
+func quoteShort(s string) string {
+	const max = 40
+	if len(s) > max {
+		return fmt.Sprintf("%q…", s[:max])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// issue signs a fresh token for user valid for ttl. Credential.ID is the jti.
+func (c *jwtCodec) issue(user string, ttl time.Duration) (Credential, error) {
+	claims, err := newClaims(&c.tc, user, c.now(), ttl)
+	if err != nil {
+		return Credential{}, err
+	}
+	t := jwt.NewWithClaims(c.method, claims)
+	t.Header["kid"] = c.kid
+	s, err := t.SignedString(c.signKey)
+	if err != nil {
+		return Credential{}, fmt.Errorf("jwt: sign: %w", err)
+	}
+	return Credential{Token: s, Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}, nil
+}
+
+// verify checks token as Validate does and returns its jti and expiry. A
+// refusal wraps ErrRejected, the most specific sentinel and golang-jwt's
+// error.
+func (c *jwtCodec) verify(token string) (jti string, exp time.Time, err error) {
+	if len(token) > c.maxBytes {
+		return "", time.Time{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+	}
+	var claims checkedClaims
+	t, err := c.parser.ParseWithClaims(token, &claims, c.keyfunc)
+	if err != nil {
+		return "", time.Time{}, c.rejection(t, err)
+	}
+	return claims.ID, claims.ExpiresAt.Time, nil
+}
+
+// rejection maps a golang-jwt error to the most specific sentinel.
+func (c *jwtCodec) rejection(t *jwt.Token, err error) error {
+	switch {
+	case errors.Is(err, ErrUnknownKey), errors.Is(err, ErrUntrustedHeader):
+		return Reject(err) // from c.key: already carries the sentinel
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return reject(ErrMalformed, err)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		// golang-jwt reports a method outside WithValidMethods as an invalid
+		// signature; say what it is.
+		if t != nil && t.Method != nil && t.Method.Alg() != c.alg {
+			return reject(ErrAlgorithm, err)
+		}
+		return reject(ErrSignature, err)
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		return claimsRejection(err)
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// alg missing or naming no method golang-jwt knows.
+		return reject(ErrAlgorithm, err)
+	}
+	return reject(ErrMalformed, err)
+}
+
+// jwtStrategy is one validator node of a signed-JWT backend.
+type jwtStrategy struct{ c *jwtCodec }
+
+var _ Strategy = (*jwtStrategy)(nil)
+
+func (s *jwtStrategy) Issue(_ context.Context, user string) (Credential, error) {
+	return s.c.issue(user, s.c.tc.TTL)
+}
+
+func (s *jwtStrategy) Validate(_ context.Context, token string) error {
+	_, _, err := s.c.verify(token)
+	return err
+}
+
+// Revoke cannot revoke a stateless token: it stays valid until it expires.
+func (s *jwtStrategy) Revoke(context.Context, Credential) error { return nil }
+
+func (s *jwtStrategy) Close() error { return nil }

@@ -1,0 +1,384 @@
+package backends_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/redisproc"
+)
+
+// Tests in this file talk to a real, private redis-server per test (no
+// mocks). They do not run in parallel: goleak checks each test's own
+// goroutines, and several tests kill or pause their server.
+
+const testTimeout = 200 * time.Millisecond
+
+// faultMargin is how much later than redis.timeout a call may return after
+// the store died or froze: scheduling noise on a loaded CI machine, not
+// a retry.
+const faultMargin = 150 * time.Millisecond
+
+// leakCheck verifies at the end of the test, after every other cleanup,
+// that the test left no goroutine behind.
+func leakCheck(t *testing.T) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+// redisEnv starts a private server and returns an Env whose namespace is
+// unique to the test.
+func redisEnv(t *testing.T, ttl time.Duration) (*backends.Env, *redisproc.Conn) {
+	t.Helper()
+	cfg := backends.RedisConfig{Timeout: testTimeout, PoolSize: 8}
+	conn := redisproc.ForTest(t, cfg)
+	env := &backends.Env{
+		Token:       backends.TokenConfig{TTL: ttl, Leeway: 0, Issuer: "authbench", Audience: "api"},
+		Redis:       cfg,
+		RedisClient: conn.Client,
+		Namespace:   "authbench:test:" + t.Name() + ":",
+	}
+	return env, conn
+}
+
+// openNode opens one node of name, with the backend's default options, and
+// closes it at the end of the test.
+func openNode(t *testing.T, name string, env *backends.Env) backends.Strategy {
+	t.Helper()
+	e, ok := backends.Lookup(name)
+	if !ok {
+		t.Fatalf("backend %s not registered", name)
+	}
+	if env.Options == nil && e.Options != nil {
+		env.Options = e.Options()
+	}
+	s, err := backends.Open(name, env)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close %s: %v", name, err)
+		}
+	})
+	return s
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func wantAccept(t *testing.T, s backends.Strategy, token, what string) {
+	t.Helper()
+	if err := s.Validate(ctxT(t), token); err != nil {
+		t.Fatalf("%s: Validate = %v, want accepted", what, err)
+	}
+}
+
+func wantReject(t *testing.T, s backends.Strategy, token string, reason error, what string) {
+	t.Helper()
+	err := s.Validate(ctxT(t), token)
+	if !backends.IsRejection(err) {
+		t.Fatalf("%s: Validate = %v, want a rejection", what, err)
+	}
+	if reason != nil && !errors.Is(err, reason) {
+		t.Fatalf("%s: Validate = %v, want %v", what, err, reason)
+	}
+}
+
+// wantInfraError checks that err is an infrastructure error, not a
+// rejection, and that it came within the time-out.
+func wantInfraError(t *testing.T, err error, took time.Duration, what string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: accepted, want an error", what)
+	}
+	if backends.IsRejection(err) {
+		t.Fatalf("%s: %v counted as a rejection, want an infrastructure error", what, err)
+	}
+	if took > testTimeout+faultMargin {
+		t.Fatalf("%s: error after %v, want within %v + %v", what, took, testTimeout, faultMargin)
+	}
+	t.Logf("%s: %v after %v", what, err, took)
+}
+
+var sessionBackends = []string{"session-redis", "session-redis-cached"}
+
+func TestRedisBackendsInfo(t *testing.T) {
+	for _, name := range append(sessionBackends, denylistBackends...) {
+		if name == "jwt-denylist-memory" {
+			continue // the one hybrid without Redis
+		}
+		e, ok := backends.Lookup(name)
+		if !ok {
+			t.Errorf("%s not registered", name)
+			continue
+		}
+		if !e.Info.NeedsRedis {
+			t.Errorf("%s: NeedsRedis = false", name)
+		}
+		if e.Info.Description == "" {
+			t.Errorf("%s: no description", name)
+		}
+		env := &backends.Env{}
+		if e.Options != nil {
+			env.Options = e.Options()
+		}
+		if _, err := backends.Open(name, env); !errors.Is(err, backends.ErrUnavailable) {
+			t.Errorf("%s without Redis: %v, want ErrUnavailable", name, err)
+		}
+	}
+	if d := mustLookup(t, "session-redis-cached").Info.Description; !strings.Contains(d, "experimental") {
+		t.Errorf("session-redis-cached description does not say the go-redis feature is experimental: %q", d)
+	}
+}
+
+func mustLookup(t *testing.T, name string) backends.Entry {
+	e, ok := backends.Lookup(name)
+	if !ok {
+		t.Fatalf("%s not registered", name)
+	}
+	return e
+}
+
+func TestSessionRedisLifecycle(t *testing.T) {
+	for _, name := range sessionBackends {
+		t.Run(name, func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, 400*time.Millisecond)
+			s := openNode(t, name, env)
+			ctx := ctxT(t)
+
+			c, err := s.Issue(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID != c.Token || c.Subject != "alice" || len(c.Token) < 22 {
+				t.Fatalf("credential %+v: want ID = Token, subject alice, at least 128 bits", c)
+			}
+			wantAccept(t, s, c.Token, "fresh session")
+			wantAccept(t, s, c.Token, "second validation")
+
+			other, err := s.Issue(ctx, "bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if other.Token == c.Token {
+				t.Fatal("two logins got the same session ID")
+			}
+
+			if err := s.Revoke(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			wantReject(t, s, c.Token, backends.ErrUnknownSession, "revoked session")
+			wantAccept(t, s, other.Token, "other user's session after a revoke")
+
+			unknown := strings.Repeat("A", len(c.Token))
+			wantReject(t, s, unknown, backends.ErrUnknownSession, "unknown ID")
+			for _, bad := range []string{"", "short", c.Token + "x", strings.Repeat("A", 42) + "*", strings.Repeat("x", 1<<20)} {
+				wantReject(t, s, bad, backends.ErrMalformed, "malformed ID")
+			}
+
+			// Redis removes the record at the TTL.
+			time.Sleep(env.Token.TTL + 100*time.Millisecond)
+			wantReject(t, s, other.Token, backends.ErrUnknownSession, "session past its TTL")
+		})
+	}
+}
+
+// TestSessionRedisExpiryInRecord checks the expiry carried in the record,
+// which is what protects a cached copy: with the clock moved past it, the
+// session is refused although Redis still holds it.
+func TestSessionRedisExpiryInRecord(t *testing.T) {
+	for _, name := range sessionBackends {
+		t.Run(name, func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, time.Minute)
+			skew := skewClock(env)
+			s := openNode(t, name, env)
+			c, err := s.Issue(ctxT(t), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAccept(t, s, c.Token, "fresh")
+			skew.Store(int64(time.Minute + time.Second))
+			wantReject(t, s, c.Token, backends.ErrExpired, "past expiry")
+		})
+	}
+}
+
+func TestSessionRedisNamespaces(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	a := openNode(t, "session-redis", env)
+	envB := *env
+	envB.Namespace = "authbench:test:other:"
+	envB.RedisClient = conn.Client
+	b := openNode(t, "session-redis", &envB)
+	c, err := a.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccept(t, a, c.Token, "own namespace")
+	wantReject(t, b, c.Token, backends.ErrUnknownSession, "other run's namespace")
+}
+
+func TestSessionRedisStoreSize(t *testing.T) {
+	for _, name := range sessionBackends {
+		t.Run(name, func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, time.Minute)
+			s := openNode(t, name, env)
+			ctx := ctxT(t)
+			var creds []backends.Credential
+			for i := 0; i < 5; i++ {
+				c, err := s.Issue(ctx, "user")
+				if err != nil {
+					t.Fatal(err)
+				}
+				creds = append(creds, c)
+			}
+			if err := s.Revoke(ctx, creds[0]); err != nil {
+				t.Fatal(err)
+			}
+			n, bytes, err := s.(backends.Sizer).StoreSize(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 4 {
+				t.Errorf("entries = %d, want 4", n)
+			}
+			if bytes <= 0 {
+				t.Errorf("bytes = %d, want > 0", bytes)
+			}
+		})
+	}
+}
+
+// TestSessionRedisCachedCrossNode logs out on node A and measures how long
+// node B, which has the session in its local cache, keeps accepting it.
+func TestSessionRedisCachedCrossNode(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	a := openNode(t, "session-redis-cached", env)
+	b := openNode(t, "session-redis-cached", env)
+	ctx := ctxT(t)
+	c, err := a.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccept(t, b, c.Token, "issued on A, validated on B")
+	wantAccept(t, b, c.Token, "B again (cached)")
+
+	// Served from B's cache: it keeps accepting while Redis is frozen.
+	if err := conn.Server.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Validate(ctx, c.Token)
+	if rerr := conn.Server.Resume(); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err != nil {
+		t.Fatalf("cached validation with Redis paused: %v, want accepted from the local cache", err)
+	}
+
+	if err := a.Revoke(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	for {
+		err := b.Validate(ctx, c.Token)
+		if backends.IsRejection(err) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("B after revoke: %v", err)
+		}
+		if time.Since(revoked) > time.Second {
+			t.Fatal("node B still accepts a session revoked on node A after 1s")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Logf("invalidation delay A→B: %v", time.Since(revoked))
+}
+
+func TestSessionRedisFaults(t *testing.T) {
+	for _, name := range sessionBackends {
+		t.Run(name+"/killed", func(t *testing.T) {
+			leakCheck(t)
+			env, conn := redisEnv(t, time.Minute)
+			s := openNode(t, name, env)
+			c, err := s.Issue(ctxT(t), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := conn.Server.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			// A token never seen by this node's cache: every backend must
+			// ask Redis.
+			unknown := strings.Repeat("B", len(c.Token))
+			start := time.Now()
+			err = s.Validate(ctxT(t), unknown)
+			wantInfraError(t, err, time.Since(start), "validate with Redis killed")
+			start = time.Now()
+			_, err = s.Issue(ctxT(t), "bob")
+			wantInfraError(t, err, time.Since(start), "issue with Redis killed")
+		})
+		t.Run(name+"/paused", func(t *testing.T) {
+			leakCheck(t)
+			env, conn := redisEnv(t, time.Minute)
+			s := openNode(t, name, env)
+			c, err := s.Issue(ctxT(t), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := conn.Server.Pause(); err != nil {
+				t.Fatal(err)
+			}
+			unknown := strings.Repeat("C", len(c.Token))
+			start := time.Now()
+			err = s.Validate(ctxT(t), unknown)
+			took := time.Since(start)
+			if rerr := conn.Server.Resume(); rerr != nil {
+				t.Fatal(rerr)
+			}
+			wantInfraError(t, err, took, "validate with Redis paused")
+			if took < testTimeout/2 {
+				t.Errorf("error after %v: too early for a time-out of %v", took, testTimeout)
+			}
+			// Recovers once the server runs again.
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				err := s.Validate(ctxT(t), c.Token)
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no recovery after SIGCONT: %v", err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func redisZ(score float64, member string) redis.Z { return redis.Z{Score: score, Member: member} }
+
+// skewClock makes env.Now run ahead of real time by the returned value; the
+// subscriber goroutines read it too, hence the atomic.
+func skewClock(env *backends.Env) *atomic.Int64 {
+	var skew atomic.Int64
+	env.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	return &skew
+}

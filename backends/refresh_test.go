@@ -1,0 +1,164 @@
+package backends_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/backends"
+)
+
+func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.Refresher, *backends.Env) {
+	t.Helper()
+	env, _ := redisEnv(t, ttl)
+	s := openNode(t, "jwt-refresh", env)
+	r, ok := s.(backends.Refresher)
+	if !ok {
+		t.Fatal("jwt-refresh does not implement Refresher")
+	}
+	return s, r, env
+}
+
+func TestRefreshRotation(t *testing.T) {
+	leakCheck(t)
+	s, r, _ := openRefresh(t, time.Minute)
+	ctx := ctxT(t)
+	c0, err := s.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c0.Refresh == "" || c0.Refresh == c0.Token {
+		t.Fatalf("credential %+v: want a separate refresh token", c0)
+	}
+	wantAccept(t, s, c0.Token, "fresh access token")
+
+	c1, err := r.Refresh(ctx, c0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Refresh == c0.Refresh || c1.Token == c0.Token || c1.Subject != "alice" {
+		t.Fatalf("refresh did not rotate: %+v -> %+v", c0, c1)
+	}
+	wantAccept(t, s, c1.Token, "refreshed access token")
+	c2, err := r.Refresh(ctx, c1)
+	if err != nil {
+		t.Fatalf("second rotation: %v", err)
+	}
+
+	// c0's refresh token was used: presenting it again is theft.
+	if _, err := r.Refresh(ctx, c0); !errors.Is(err, backends.ErrRefreshReuse) || !backends.IsRejection(err) {
+		t.Fatalf("reuse of a used refresh token: %v, want a ErrRefreshReuse rejection", err)
+	}
+	// ... and the whole family is gone, the legitimate newest token too.
+	if _, err := r.Refresh(ctx, c2); !errors.Is(err, backends.ErrRefreshReuse) {
+		t.Fatalf("newest token of a reused family: %v, want ErrRefreshReuse", err)
+	}
+	// Access tokens are not touched by refresh-token events.
+	wantAccept(t, s, c2.Token, "access token of a revoked family (until it expires)")
+}
+
+func TestRefreshLogoutAndBadTokens(t *testing.T) {
+	leakCheck(t)
+	s, r, env := openRefresh(t, time.Minute)
+	skew := skewClock(env)
+	ctx := ctxT(t)
+	c, err := s.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Refresh(ctx, c); !errors.Is(err, backends.ErrRevoked) {
+		t.Fatalf("refresh after logout: %v, want ErrRevoked", err)
+	}
+	// The point of the design: the access token outlives the logout, for at
+	// most its TTL.
+	wantAccept(t, s, c.Token, "access token after logout, before expiry")
+	skew.Store(int64(time.Minute + time.Second))
+	wantReject(t, s, c.Token, nil, "access token past its TTL")
+	skew.Store(int64(0))
+
+	fam := strings.Split(c.Refresh, ".")[0]
+	for _, tt := range []struct {
+		refresh string
+		want    error
+	}{
+		{"", backends.ErrMalformed},
+		{"nodot", backends.ErrMalformed},
+		{fam + ".short", backends.ErrMalformed},
+		{strings.Repeat("A", 22) + "." + strings.Repeat("B", 22), backends.ErrUnknownSession},
+		{fam + "." + strings.Repeat("B", 22), backends.ErrRevoked}, // forged secret in a logged-out family
+	} {
+		_, err := r.Refresh(ctx, backends.Credential{Refresh: tt.refresh})
+		if !errors.Is(err, tt.want) || !backends.IsRejection(err) {
+			t.Errorf("refresh %q: %v, want %v", tt.refresh, err, tt.want)
+		}
+	}
+}
+
+// TestRefreshConcurrentUse: two clients present the same refresh token at
+// once; exactly one rotation wins, the other is reuse.
+func TestRefreshConcurrentUse(t *testing.T) {
+	leakCheck(t)
+	s, r, _ := openRefresh(t, time.Minute)
+	ctx := ctxT(t)
+	c, err := s.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = r.Refresh(ctx, c) })
+	}
+	wg.Wait()
+	var ok, reuse int
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, backends.ErrRefreshReuse):
+			reuse++
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	if ok != 1 || reuse != n-1 {
+		t.Fatalf("%d succeeded, %d reuse; want 1 and %d", ok, reuse, n-1)
+	}
+}
+
+func TestRefreshRedisDown(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	s := openNode(t, "jwt-refresh", env)
+	c, err := s.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Server.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	wantAccept(t, s, c.Token, "access token needs no store")
+	start := time.Now()
+	_, err = s.(backends.Refresher).Refresh(ctxT(t), c)
+	wantInfraError(t, err, time.Since(start), "refresh with Redis killed")
+}
+
+func TestRefreshOptionsCheck(t *testing.T) {
+	o := mustLookup(t, "jwt-refresh").Options().(*backends.RefreshOptions)
+	if o.RefreshTTL != 24*time.Hour {
+		t.Errorf("default refresh_ttl = %v, want 24h", o.RefreshTTL)
+	}
+	if err := o.Check(); err != nil {
+		t.Fatal(err)
+	}
+	o.RefreshTTL = 0
+	if o.Check() == nil {
+		t.Error("refresh_ttl 0 accepted")
+	}
+}

@@ -1,0 +1,286 @@
+package backends
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRedisTimeout bounds every Redis call when redis.timeout is zero.
+const DefaultRedisTimeout = 200 * time.Millisecond
+
+// fallbackTTL applies when token.ttl is zero (the scenario parser
+// normally fills it in).
+const fallbackTTL = 15 * time.Minute
+
+func init() {
+	Register(Entry{
+		Info: Info{
+			Name:         "session-redis",
+			Family:       "session",
+			Stateful:     true,
+			StoreLookups: 1,
+			NeedsRedis:   true,
+			Description: "Opaque 256-bit session ID; the record is one Redis string (expiry and user) with a TTL, " +
+				"read with one GET per validation and deleted on logout. When Redis is down or slower than " +
+				"redis.timeout, validation fails with an error (closed), never with an accept.",
+		},
+		New: func(env *Env) (Strategy, error) {
+			rc, err := newRedisCommon(env, "session-redis")
+			if err != nil {
+				return nil, err
+			}
+			return &sessionRedis{redisCommon: rc, client: env.RedisClient, name: "session-redis"}, nil
+		},
+	})
+}
+
+// redisCommon is what every Redis-backed strategy derives from Env.
+type redisCommon struct {
+	ns      string        // key and channel prefix of this run
+	timeout time.Duration // deadline of every Redis call
+	ttl     time.Duration // credential lifetime
+	now     func() time.Time
+}
+
+func newRedisCommon(env *Env, name string) (redisCommon, error) {
+	if env.RedisClient == nil {
+		return redisCommon{}, fmt.Errorf("%s: no Redis connection: %w", name, ErrUnavailable)
+	}
+	rc := redisCommon{
+		ns:      env.Namespace,
+		timeout: env.Redis.Timeout,
+		ttl:     env.Token.TTL,
+		now:     env.Clock(),
+	}
+	if rc.timeout <= 0 {
+		rc.timeout = DefaultRedisTimeout
+	}
+	if rc.ttl <= 0 {
+		rc.ttl = fallbackTTL
+	}
+	return rc, nil
+}
+
+// call bounds one Redis operation by the configured time-out.
+func (rc *redisCommon) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, rc.timeout)
+}
+
+// sessionIDLen is the length of a 256-bit ID in unpadded base64url.
+var sessionIDLen = base64.RawURLEncoding.EncodedLen(32)
+
+// newRedisSessionID returns 256 bits from crypto/rand, base64url-encoded.
+func newRedisSessionID() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// wellFormedSessionID rejects anything that cannot be an ID this backend
+// issued before it costs a round trip (or becomes an attacker-sized key).
+func wellFormedSessionID(id string) bool {
+	if len(id) != sessionIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionRedis is one node of session-redis; session-redis-cached is the
+// same node with a caching client of its own.
+//
+// The record is a plain string "<expiry unix ms>|<user>" read with GET
+// rather than a hash read with HGETALL: one small bulk reply is the
+// cheapest round trip Redis offers, it is cacheable by client-side caching
+// as a single key, and carrying the expiry inside the value lets a cached
+// copy be checked for lifetime without asking the server (a key that
+// expires on the server is invalidated only when Redis gets round to
+// expiring it).
+type sessionRedis struct {
+	redisCommon
+	client redis.UniversalClient
+	name   string
+	// closeClient is set when the node owns its client.
+	closeClient bool
+	// local is the node's client-side cache (session-redis-cached only);
+	// Redis keys in it carry localPrefix.
+	local       *redis.LocalCache
+	localPrefix string
+}
+
+var (
+	_ Strategy = (*sessionRedis)(nil)
+	_ Sizer    = (*sessionRedis)(nil)
+)
+
+func (s *sessionRedis) key(id string) string { return s.ns + "sess:" + id }
+
+func (s *sessionRedis) Issue(ctx context.Context, user string) (Credential, error) {
+	id, err := newRedisSessionID()
+	if err != nil {
+		return Credential{}, err
+	}
+	exp := s.now().Add(s.ttl)
+	val := strconv.FormatInt(exp.UnixMilli(), 10) + "|" + user
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	if err := s.client.Set(ctx, s.key(id), val, s.ttl).Err(); err != nil {
+		return Credential{}, fmt.Errorf("%s: store session: %w", s.name, err)
+	}
+	return Credential{Token: id, Subject: user, ID: id, ExpiresAt: exp}, nil
+}
+
+func (s *sessionRedis) Validate(ctx context.Context, token string) error {
+	if !wellFormedSessionID(token) {
+		return Reject(ErrMalformed)
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	val, err := s.client.Get(ctx, s.key(token)).Result()
+	if errors.Is(err, redis.Nil) {
+		// Never issued, logged out, or expired and removed by Redis.
+		return Reject(ErrUnknownSession)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: get session: %w", s.name, err)
+	}
+	return s.checkRecord(val)
+}
+
+func (s *sessionRedis) checkRecord(val string) error {
+	i := strings.IndexByte(val, '|')
+	if i <= 0 {
+		return fmt.Errorf("%s: corrupt session record %q", s.name, val)
+	}
+	ms, err := strconv.ParseInt(val[:i], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s: corrupt session record %q", s.name, val)
+	}
+	if !s.now().Before(time.UnixMilli(ms)) {
+		return Reject(ErrExpired)
+	}
+	return nil
+}
+
+func (s *sessionRedis) Revoke(ctx context.Context, c Credential) error {
+	id := c.ID
+	if id == "" {
+		id = c.Token
+	}
+	if !wellFormedSessionID(id) {
+		return fmt.Errorf("%s: revoke: %w", s.name, ErrMalformed)
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	if err := s.client.Del(ctx, s.key(id)).Err(); err != nil {
+		return fmt.Errorf("%s: delete session: %w", s.name, err)
+	}
+	if s.local != nil {
+		// Other nodes learn of the DEL through Redis invalidations.
+		s.local.DeleteByRedisKey(s.localPrefix + s.key(id))
+	}
+	return nil
+}
+
+func (s *sessionRedis) Close() error {
+	if s.closeClient {
+		return s.client.Close()
+	}
+	return nil
+}
+
+// StoreSize counts the run's session keys with a full SCAN of the
+// namespace and estimates bytes as the mean MEMORY USAGE of a sample of up
+// to sizeSample keys times the count. SCAN is O(keys in the database), so it
+// is for the end of a run, not the hot path.
+func (s *sessionRedis) StoreSize(ctx context.Context) (int64, int64, error) {
+	return redisKeySize(ctx, s.client, s.ns+"sess:")
+}
+
+// sizeSample is how many keys StoreSize asks MEMORY USAGE about.
+const sizeSample = 32
+
+// redisKeySize counts keys under prefix and estimates their memory.
+func redisKeySize(ctx context.Context, client redis.UniversalClient, prefix string) (int64, int64, error) {
+	pattern := escapeGlob(prefix) + "*"
+	var (
+		count  int64
+		sample []string
+	)
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		var n int64
+		var keys []string
+		for iter.Next(ctx) {
+			n++
+			if len(keys) < sizeSample {
+				keys = append(keys, iter.Val())
+			}
+		}
+		count += n
+		sample = append(sample, keys...)
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		var mu sync.Mutex // ForEachMaster runs in parallel; scan shares tallies
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return scan(ctx, c)
+		})
+	} else {
+		err = scan(ctx, client)
+	}
+	if err != nil {
+		return 0, -1, fmt.Errorf("scan %s*: %w", prefix, err)
+	}
+	if count == 0 {
+		return 0, 0, nil
+	}
+	var total, measured int64
+	for _, k := range sample {
+		n, err := client.MemoryUsage(ctx, k).Result()
+		if errors.Is(err, redis.Nil) {
+			continue // expired between SCAN and MEMORY USAGE
+		}
+		if err != nil {
+			return count, -1, nil // MEMORY may be disabled (managed Redis)
+		}
+		total += n
+		measured++
+	}
+	if measured == 0 {
+		return count, -1, nil
+	}
+	return count, total * count / measured, nil
+}
+
+// escapeGlob quotes the characters SCAN MATCH treats as a pattern.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/authbench/authbench/internal/report"
+)
+
+const compareUsage = "usage: authbench compare [--format text|markdown|csv] [--out DIR] A B"
+
+// cmdCompare implements `authbench compare A B`: per backend and point,
+// median throughput and p99 in two runs, the change and whether it is
+// significant. --out DIR also draws the change chart there.
+func cmdCompare(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("compare", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	flags.Usage = func() {}
+	format := flags.String("format", "text", "output format: text, markdown or csv")
+	out := flags.String("out", "", "folder to draw the change chart into (compare.png, compare.svg)")
+	positional, err := parseInterleaved(flags, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "authbench compare: %v (%s)\n", err, compareUsage)
+		return 2
+	}
+	if !slices.Contains(report.CompareFormats, *format) {
+		fmt.Fprintf(stderr, "authbench compare: unknown format %q (want %s)\n", *format, strings.Join(report.CompareFormats, ", "))
+		return 2
+	}
+	if len(positional) != 2 {
+		fmt.Fprintf(stderr, "authbench compare: want two run folders (%s)\n", compareUsage)
+		return 2
+	}
+	var sums [2]*report.Summary
+	for i, dir := range positional {
+		s, err := readRun(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "authbench compare: %v\n", err)
+			return 1
+		}
+		sums[i] = s
+	}
+	c := report.Compare(sums[0], sums[1])
+	c.NameA, c.NameB = runName(positional[0]), runName(positional[1])
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			fmt.Fprintf(stderr, "authbench compare: %v\n", err)
+			return 1
+		}
+		if f := c.Figure(); f == nil {
+			fmt.Fprintln(stderr, "authbench compare: no backend and point in both runs, no chart drawn")
+		} else if err := f.Save(*out); err != nil {
+			fmt.Fprintf(stderr, "authbench compare: %v\n", err)
+			return 1
+		}
+	}
+	if err := c.Write(stdout, *format); err != nil {
+		fmt.Fprintf(stderr, "authbench compare: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseInterleaved parses flags wherever they stand among the arguments
+// (`compare A B --format csv` as well as `compare --format csv A B`), as
+// the flag package alone stops at the first argument that is not a flag.
+func parseInterleaved(flags *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			return nil, err
+		}
+		if flags.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, flags.Arg(0))
+		args = flags.Args()[1:]
+	}
+}
+
+// readRun reads a run folder's summary with errors that say which folder
+// and what is wrong with it.
+func readRun(dir string) (*report.Summary, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such run folder", dir)
+		}
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a folder", dir)
+	}
+	s, err := report.ReadSummary(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no %s (not a run folder, or the run did not finish writing)", dir, report.SummaryFile)
+	}
+	return s, err
+}
+
+// runName labels a run by its folder name (the time and scenario), which
+// is what a reader recognises; "latest" is resolved to the run it points at.
+func runName(dir string) string {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Base(filepath.Clean(dir))
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/authbench/authbench/internal/runner"
+	"github.com/authbench/authbench/scenarios"
+)
+
+// Wired by the files that bring Redis and the report; nil means the
+// feature is absent and the runner says so.
+var (
+	redisConnector runner.RedisConnector
+	finishRun      func(dir string) error
+)
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "results", "folder in which run folders are written")
+	duration := fs.String("duration", "", "measured period of each run (overrides the scenario's duration)")
+	backendList := fs.String("backends", "", "comma-separated backends to run (overrides the scenario's list)")
+	quiet := fs.Bool("quiet", false, "no progress bars: one line per finished run")
+	var sets stringList
+	fs.Var(&sets, "set", "override a scenario field by its dotted path, e.g. --set load.clients=64 (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: authbench run [flags] SCENARIO...
+
+Runs each scenario — a file, or the name of a built-in one (quick, compare,
+full, revocation, cluster, example-custom) — and writes a run folder
+OUT/<UTC time>-<scenario>/ with summary.json, bench.txt, hdr/, report.md and
+charts; OUT/latest points at the newest. A run never overwrites another.
+
+Ctrl-C stops the current run and still writes what was measured, marked as
+interrupted; a second Ctrl-C exits at once.
+
+Examples:
+  authbench run quick
+  authbench run --duration 30s --backends jwt-hs256,session-redis compare
+  authbench run --set load.model=open --set load.rate=20000 my.yaml
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "authbench run: name a scenario file or a built-in scenario, e.g. authbench run quick")
+		return exitUsage
+	}
+	var overrides []string
+	if *duration != "" {
+		overrides = append(overrides, "duration="+*duration)
+	}
+	if *backendList != "" {
+		overrides = append(overrides, "backends=["+*backendList+"]")
+	}
+	overrides = append(overrides, sets...)
+
+	// Every scenario is read and checked before anything runs.
+	type job struct {
+		s    *scenarios.Scenario
+		plan []scenarios.Run
+	}
+	var jobs []job
+	for _, arg := range fs.Args() {
+		s, err := scenarios.Resolve(arg)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		if err := scenarios.ApplySets(s, overrides); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		plan, err := scenarios.Plan(s)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		jobs = append(jobs, job{s, plan})
+	}
+
+	ctx, stop := interruptible(stderr)
+	defer stop()
+
+	bars := !*quiet && isTerminal(stdout)
+	status := exitOK
+	for _, j := range jobs {
+		fmt.Fprintf(stdout, "%s: %d runs, about %s\n", j.s.Name, len(j.plan), scenarios.EstimateDuration(j.plan).Round(1e9))
+		res, err := runner.Run(ctx, j.s, j.plan, runner.Options{
+			Out: *out, Stdout: stdout, Stderr: stderr, Bars: bars, Version: version,
+			Redis: redisConnector, Finish: finishRun,
+		})
+		switch {
+		case errors.Is(err, runner.ErrInterrupted):
+			fmt.Fprintf(stdout, "interrupted: what was measured is in %s\n", res.Dir)
+			return exitInterrupted
+		case err != nil:
+			fmt.Fprintf(stderr, "authbench run: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "results: %s\n", res.Dir)
+		if res.Summary.Degraded {
+			fmt.Fprintf(stderr, "warning: the run is degraded (errors during the run): see the warnings in %s/report.md\n", res.Dir)
+			status = exitDegraded
+		}
+	}
+	return status
+}
+
+// interruptible returns a context cancelled by the first SIGINT or
+// SIGTERM; a second one exits at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sig:
+			fmt.Fprintf(stderr, "\n%s: stopping; writing what was measured (again to exit at once)\n", s)
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sig:
+			fmt.Fprintln(stderr, "exiting at once: the run folder is left incomplete")
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

@@ -1,0 +1,5 @@
+package load
+
+import "runtime"
+
+func testingCPU() int { return runtime.GOMAXPROCS(0) }

@@ -1,0 +1,76 @@
+package load
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Result is what one run of the engine measured. Counts and histograms
+// cover the measured period only.
+type Result struct {
+	// Hists holds the merged histogram of each operation that happened,
+	// keyed by "validate", "validate-service", "login", "refresh", "logout".
+	Hists map[string]*hdrhistogram.Histogram
+	// OpErrors counts failed operations by the same keys.
+	OpErrors map[string]int64
+
+	MeasuredStart time.Time
+	Measured      time.Duration // shorter than Config.Duration when interrupted
+	Interrupted   bool
+
+	Outcomes   Outcomes
+	Revocation Revocation
+	Open       *OpenStats // nil in the closed model
+
+	TokenBytes float64 // mean length of the credentials issued
+	Timeline   []Second
+
+	ErrorSamples []string
+	// Clamped counts latencies above the histogram's range, recorded at its top.
+	Clamped int64
+	// Abandoned counts requests still in flight when the engine stopped
+	// waiting for them (Config.Grace after the end).
+	Abandoned int
+}
+
+// Outcomes is the outcome matrix of the measured validations.
+type Outcomes struct {
+	Accepted, Rejected, Errors                      int64
+	FalseAccepts, FalseRejects                      int64
+	ExpectedValid, ExpectedRevoked, ExpectedExpired int64
+	Undecided                                       int64
+}
+
+// Revocation is what logouts and replays showed.
+type Revocation struct {
+	Revoked         int64 // logouts completed in the measured period
+	Replays         int64 // validations that replayed a revoked credential
+	ReplaysAccepted int64
+	// Exposures holds, for every revoked credential replayed in the measured
+	// period, the time from its revocation to the last time it was
+	// accepted (0 when it never was).
+	Exposures []time.Duration
+	// Exposed counts the replayed credentials accepted at least once after
+	// their revocation.
+	Exposed int64
+}
+
+// OpenStats are the pacing figures of an open-model run.
+type OpenStats struct {
+	TargetRate   float64
+	AchievedRate float64
+	Late         int64 // started more than LateAfter after they were due
+	Missed       int64 // due in the measured period but never started
+}
+
+// LateAfter is how far behind its intended start a request may begin
+// before it counts as late.
+const LateAfter = time.Millisecond
+
+// Second is one second of the measured period.
+type Second struct {
+	Validations, Errors, Revocations            int64
+	ReplaysAccepted, FalseAccepts, FalseRejects int64
+	P50, P99                                    int64 // validate latency, ns
+}

@@ -1,0 +1,136 @@
+package redisproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authbench/authbench/backends"
+)
+
+// DefaultTimeout bounds every Redis call when the scenario leaves
+// redis.timeout at zero.
+const DefaultTimeout = backends.DefaultRedisTimeout
+
+// Conn is a connected client and, when authbench started it, the private
+// server behind it.
+type Conn struct {
+	Client redis.UniversalClient
+	// Server is the private server, nil when the URL came from the scenario
+	// or REDIS_URL.
+	Server *Server
+	// URL is what the client connected to, without a password.
+	URL string
+}
+
+// Close closes the client and stops a private server.
+func (c *Conn) Close() error {
+	err := c.Client.Close()
+	if c.Server != nil {
+		err = errors.Join(err, c.Server.Stop())
+	}
+	return err
+}
+
+// Connect returns a client for cfg: cfg.URL, else $REDIS_URL, else a
+// private server started for the occasion. It pings before returning, so a
+// wrong URL or a dead server is an error here, before anything is measured.
+// Without a URL and without redis-server the error wraps ErrNoRedisServer.
+//
+// URL forms: redis://[user:pass@]host:port[/db][?opts] for one server;
+// the same with ?addr=host:port&addr=... for a cluster; with
+// ?master_name=NAME for Sentinel (the host is then a sentinel). Options in
+// the query are go-redis's (dial_timeout, max_retries, ...).
+func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
+	u := cfg.URL
+	if u == "" {
+		u = os.Getenv("REDIS_URL")
+	}
+	c := &Conn{}
+	if u == "" {
+		srv, err := Start(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.Server = srv
+		u = srv.URL()
+	}
+	client, err := NewClient(u, cfg)
+	if err != nil {
+		if c.Server != nil {
+			c.Server.Stop()
+		}
+		return nil, err
+	}
+	c.Client = client
+	c.URL = redactURL(u)
+	pctx, cancel := context.WithTimeout(ctx, max(Timeout(cfg), time.Second))
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("redis at %s does not answer PING: %w", c.URL, err)
+	}
+	return c, nil
+}
+
+// Timeout is cfg.Timeout or DefaultTimeout.
+func Timeout(cfg backends.RedisConfig) time.Duration {
+	if cfg.Timeout > 0 {
+		return cfg.Timeout
+	}
+	return DefaultTimeout
+}
+
+// NewClient builds a client for rawURL with the pool size and time-outs of
+// cfg. Each topology is built with its own constructor so that every option
+// go-redis parsed from the URL is kept; all three satisfy UniversalClient.
+func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, error) {
+	pu, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	q := pu.Query()
+	t := Timeout(cfg)
+	switch {
+	case q.Has("master_name"):
+		o, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)
+		}
+		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		return redis.NewFailoverClient(o), nil
+	case q.Has("addr"):
+		o, err := redis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)
+		}
+		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		return redis.NewClusterClient(o), nil
+	default:
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)
+		}
+		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
+		// Every call carries a context deadline of t; the connection
+		// time-outs match it so that no layer waits longer than the
+		// scenario allows (a pool wait included).
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		return redis.NewClient(o), nil
+	}
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,787 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io/fs"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Skip records a chart that was not drawn and why.
+type Skip struct {
+	Chart  string
+	Reason string
+}
+
+// Charts builds every chart the run's data supports, in report order, and
+// lists those it could not draw. dir is the run folder, read for the
+// histogram logs of the latency spectrum.
+func Charts(dir string, s *Summary) ([]*Figure, []Skip) {
+	return newView(s).figures(dir)
+}
+
+func (v *view) figures(dir string) ([]*Figure, []Skip) {
+	var figs []*Figure
+	var skips []Skip
+	add := func(name string, f *Figure, reason string) {
+		if f == nil {
+			skips = append(skips, Skip{Chart: name, Reason: reason})
+			return
+		}
+		figs = append(figs, f)
+	}
+	if len(v.points) == 0 {
+		return nil, []Skip{{Chart: "all charts", Reason: "the run has no measured runs"}}
+	}
+	hists, err := v.loadHistograms(dir)
+	if err != nil {
+		add("latency spectrum", nil, err.Error())
+	} else {
+		f, why := v.spectrumFigure(hists)
+		add("latency spectrum", f, why)
+	}
+	f, why := v.throughputFigure()
+	add("throughput", f, why)
+	f, why = v.percentilesFigure()
+	add("percentiles", f, why)
+	sweeps, sweepSkips := v.sweepFigures()
+	figs = append(figs, sweeps...)
+	skips = append(skips, sweepSkips...)
+	f, why = v.revocationFigure()
+	add("revocation exposure", f, why)
+	f, why = v.tradeoffFigure()
+	add("trade-off", f, why)
+	f, why = v.timelineFigure()
+	add("timeline", f, why)
+	f, why = v.tokenFigure()
+	add("token size", f, why)
+	return figs, skips
+}
+
+// headlineBackends lists the backends measured at the headline point.
+func (v *view) headlineBackends() []string {
+	var out []string
+	for _, b := range v.backends {
+		if _, ok := v.stats[v.headline][b]; ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (v *view) at(point string) string {
+	if point == "" {
+		return ""
+	}
+	return " at " + point
+}
+
+// loadHistograms reads and merges, per backend, the validate histograms of
+// every repeat at the headline point. A backend whose logs are missing is
+// left out (the caller notes it); no logs at all is an error.
+func (v *view) loadHistograms(dir string) (map[string]*hdrhistogram.Histogram, error) {
+	out := map[string]*hdrhistogram.Histogram{}
+	var missing []string
+	for _, b := range v.headlineBackends() {
+		var merged *hdrhistogram.Histogram
+		for _, r := range v.runs[v.headline][b] {
+			h, err := ReadHistogram(HistogramPath(dir, r.ID, OpValidate))
+			if errors.Is(err, fs.ErrNotExist) {
+				missing = append(missing, r.ID)
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if merged == nil {
+				merged = h
+			} else if dropped := merged.Merge(h); dropped > 0 {
+				return nil, fmt.Errorf("merging histograms of %s: %d values out of range", b, dropped)
+			}
+		}
+		if merged != nil && merged.TotalCount() > 0 {
+			out[b] = merged
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no validate histogram logs in %s", HDRDir+"/")
+	}
+	return out, nil
+}
+
+// spectrumTicks are the percentiles marked on the spectrum's x axis, at
+// x = 1/(1−p).
+var spectrumTicks = []struct {
+	x     float64
+	label string
+}{{2, "50%"}, {10, "90%"}, {100, "99%"}, {1e3, "99.9%"}, {1e4, "99.99%"}, {1e5, "99.999%"}}
+
+// spectrumFigure draws validate latency against percentile on a log
+// 1/(1−p) axis, the way HdrHistogram plots do: each decade to the right is
+// one more nine.
+func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*Figure, string) {
+	f := newFigure("latency-spectrum", "Validate latency by percentile"+v.at(v.headline), 1, 1)
+	p := f.Plots[0][0]
+	p.X.Label.Text = "percentile (log scale of 1/(1−p))"
+	p.Y.Label.Text = "validate latency (log scale)"
+	p.X.Scale = plot.LogScale{}
+	var ticks plot.ConstantTicks
+	for _, t := range spectrumTicks {
+		ticks = append(ticks, plot.Tick{Value: t.x, Label: t.label})
+	}
+	p.X.Tick.Marker = ticks
+	useLogDurations(&p.Y)
+	p.Add(plotter.NewGrid())
+	maxX := 2.0
+	clamped := false
+	for _, b := range v.headlineBackends() {
+		h, ok := hists[b]
+		if !ok {
+			f.note("%s: no histogram log, not drawn.", b)
+			continue
+		}
+		// The tail is only known as far as the sample reaches: beyond
+		// 1/(1−p) = count there is less than one request per point.
+		limit := math.Min(1e5, float64(h.TotalCount()))
+		if limit < 2 {
+			f.note("%s: too few validations for a spectrum.", b)
+			continue
+		}
+		var xys plotter.XYs
+		for x := 2.0; x <= limit*1.0001; x *= math.Pow(10, 1.0/24) {
+			q := 100 * (1 - 1/x)
+			y := float64(h.ValueAtQuantile(q))
+			if y <= 0 {
+				y, clamped = 1, true
+			}
+			xys = append(xys, plotter.XY{X: x, Y: y})
+		}
+		maxX = math.Max(maxX, xys[len(xys)-1].X)
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			continue
+		}
+		l.Color = v.colorFor(b)
+		l.Width = vg.Points(1.6)
+		p.Add(l)
+		f.addSeries(b, l.Color)
+	}
+	if len(f.Series) == 0 {
+		return nil, "no backend at the headline point has a validate histogram log"
+	}
+	p.X.Min, p.X.Max = 2, maxX
+	if clamped {
+		f.note("Latencies recorded as 0 are drawn at 1 ns (a log axis has no zero).")
+	}
+	f.Caption = fmt.Sprintf("Validate latency at every percentile from the merged histogram logs of all repeats%s; each step right adds a nine. Measured from the intended start of each request (open model: coordinated omission corrected).", v.at(v.headline))
+	return f, ""
+}
+
+// throughputFigure draws the median validate throughput per backend at
+// the headline point, with whiskers over the repeats.
+func (v *view) throughputFigure() (*Figure, string) {
+	bs := v.headlineBackends()
+	n := v.stats[v.headline][bs[0]].n
+	f := newFigure("throughput", "Validate throughput per backend"+v.at(v.headline), 1, 1)
+	p := f.Plots[0][0]
+	p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
+	useCI := true
+	var all []float64
+	for _, b := range bs {
+		st := v.stats[v.headline][b]
+		if math.IsInf(st.thr.Lo, 0) || math.IsInf(st.thr.Hi, 0) {
+			useCI = false
+		}
+		all = append(all, st.thrVals...)
+	}
+	logY := countAxis(&p.Y, "validations per second", all)
+	labels := newPointLabels()
+	for i, b := range bs {
+		st := v.stats[v.headline][b]
+		lo, hi := st.thrVals[0], st.thrVals[len(st.thrVals)-1]
+		if useCI {
+			lo, hi = st.thr.Lo, st.thr.Hi
+		}
+		c := v.colorFor(b)
+		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.thr.Center}, lo: []float64{lo}, hi: []float64{hi}, width: 0.7, color: c, logBase: logY})
+		labels.add(float64(i), hi, countTick(st.thr.Center)+"/s")
+		f.addSeries(b, c)
+	}
+	p.Add(&barLabels{labels})
+	if logY {
+		p.Y.Max *= 2
+	} else {
+		p.Y.Max *= 1.1
+	}
+	nominalX(p, bs, (f.Width-2*vg.Inch)/vg.Length(len(bs)))
+	if useCI {
+		f.Caption = fmt.Sprintf("Bars: median validate throughput over the repeats%s; whiskers: its %.0f%% confidence interval.", v.at(v.headline), confidence*100)
+	} else {
+		f.Caption = fmt.Sprintf("Bars: median validate throughput over %d repeats%s; whiskers: lowest and highest repeat (too few repeats for a confidence interval).", n, v.at(v.headline))
+	}
+	return f, ""
+}
+
+var percentileNames = []string{"p50", "p99", "p99.9"}
+
+// percentilesFigure draws grouped bars of p50, p99 and p99.9 per backend
+// on a log axis, as tails can be decades above the median.
+func (v *view) percentilesFigure() (*Figure, string) {
+	bs := v.headlineBackends()
+	f := newFigure("percentiles", "Validate latency percentiles per backend"+v.at(v.headline), 1, 1)
+	p := f.Plots[0][0]
+	p.Y.Label.Text = "validate latency (log scale)"
+	useLogDurations(&p.Y)
+	p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
+	w := 0.8 / float64(len(bs))
+	dropped := false
+	for i, b := range bs {
+		st := v.stats[v.headline][b]
+		vals := []float64{st.p50, st.p99, st.p999}
+		var xs []float64
+		for g := range vals {
+			xs = append(xs, float64(g)+(float64(i)-float64(len(bs)-1)/2)*w)
+			if vals[g] <= 0 {
+				dropped = true
+			}
+		}
+		c := v.colorFor(b)
+		p.Add(&bars{xs: xs, ys: vals, width: w * 0.9, color: c, logBase: true})
+		f.addSeries(b, c)
+	}
+	nominalX(p, percentileNames, vg.Inch)
+	if dropped {
+		f.note("Percentiles of 0 ns are not drawn (a log axis has no zero).")
+	}
+	f.Caption = fmt.Sprintf("Median over repeats of each run's validate p50, p99 and p99.9%s.", v.at(v.headline))
+	return f, ""
+}
+
+// sweepFigures draws, for each swept parameter with at least two values,
+// throughput and p99 against it, the other swept parameters held at their
+// headline values.
+func (v *view) sweepFigures() ([]*Figure, []Skip) {
+	if len(v.s.Sweep) == 0 {
+		return nil, []Skip{{Chart: "sweeps", Reason: "the scenario sweeps no parameter"}}
+	}
+	var figs []*Figure
+	var skips []Skip
+	headVals := v.pointValues(v.headline)
+	for k, path := range v.s.Sweep {
+		// The points along this axis: every other coordinate at its
+		// headline value.
+		var along []string
+		for _, pt := range v.points {
+			vals := v.pointValues(pt)
+			same := true
+			for j := range vals {
+				if j != k && vals[j] != headVals[j] {
+					same = false
+				}
+			}
+			if same {
+				along = append(along, pt)
+			}
+		}
+		if len(along) < 2 {
+			skips = append(skips, Skip{Chart: "sweep over " + path, Reason: "fewer than two values were measured"})
+			continue
+		}
+		figs = append(figs, v.sweepFigure(k, path, along))
+	}
+	return figs, skips
+}
+
+func (v *view) pointValues(pt string) []string {
+	for _, runs := range v.runs[pt] {
+		return v.sweepValues(runs[0])
+	}
+	return nil
+}
+
+func (v *view) sweepFigure(k int, path string, along []string) *Figure {
+	f := newFigure("sweep-"+strings.ReplaceAll(path, ".", "-"), "Throughput and p99 against "+path, 1, 2)
+	thr, lat := f.Plots[0][0], f.Plots[0][1]
+	thr.Title.Text = "validate throughput"
+	lat.Title.Text = "validate latency p99"
+	lat.Y.Label.Text = "p99 (log scale)"
+	useLogDurations(&lat.Y)
+
+	// Numeric values go on a numeric axis (log when they span a decade,
+	// as concurrency sweeps do); anything else on evenly spaced names.
+	xs := make([]float64, len(along))
+	labels := make([]string, len(along))
+	numeric, durations := true, true
+	for i, pt := range along {
+		labels[i] = v.pointValues(pt)[k]
+		x, ok := parseNumber(labels[i])
+		numeric = numeric && ok
+		durations = durations && isDuration(labels[i])
+		xs[i] = x
+	}
+	xlabel := path
+	logX := false
+	if numeric {
+		if durations {
+			xlabel += " (s)"
+		}
+		min, max := xs[0], xs[len(xs)-1]
+		logX = min > 0 && max/min >= 8
+		for _, p := range []*plot.Plot{thr, lat} {
+			if logX {
+				p.X.Scale = plot.LogScale{}
+			}
+			var ticks plot.ConstantTicks
+			for i, x := range xs {
+				ticks = append(ticks, plot.Tick{Value: x, Label: labels[i]})
+			}
+			p.X.Tick.Marker = ticks
+		}
+	} else {
+		for i := range xs {
+			xs[i] = float64(i)
+		}
+	}
+	for _, p := range []*plot.Plot{thr, lat} {
+		p.X.Label.Text = xlabel
+		p.Add(plotter.NewGrid())
+		if !numeric {
+			nominalX(p, labels, vg.Inch)
+		}
+	}
+	var all []float64
+	for _, pt := range along {
+		for _, st := range v.stats[pt] {
+			all = append(all, st.thr.Center)
+		}
+	}
+	countAxis(&thr.Y, "validations per second", all)
+	dropped := false
+	for _, b := range v.backends {
+		var txy, lxy plotter.XYs
+		for i, pt := range along {
+			st, ok := v.stats[pt][b]
+			if !ok {
+				continue
+			}
+			txy = append(txy, plotter.XY{X: xs[i], Y: st.thr.Center})
+			if st.p99 > 0 {
+				lxy = append(lxy, plotter.XY{X: xs[i], Y: st.p99})
+			} else {
+				dropped = true
+			}
+		}
+		if len(txy) == 0 {
+			continue
+		}
+		c := v.colorFor(b)
+		addLine(thr, txy, c)
+		if len(lxy) > 0 {
+			addLine(lat, lxy, c)
+		}
+		f.addSeries(b, c)
+	}
+	if dropped {
+		f.note("p99 values of 0 ns are not drawn (a log axis has no zero).")
+	}
+	others := ""
+	if len(v.s.Sweep) > 1 {
+		var fixed []string
+		hv := v.pointValues(v.headline)
+		for j, p := range v.s.Sweep {
+			if j != k {
+				fixed = append(fixed, p+"="+hv[j])
+			}
+		}
+		others = " with " + strings.Join(fixed, ", ")
+	}
+	f.Caption = fmt.Sprintf("Median over repeats against %s%s.", path, others)
+	return f
+}
+
+func addLine(p *plot.Plot, xys plotter.XYs, c color.Color) {
+	l, s, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return
+	}
+	l.Color, l.Width = c, vg.Points(1.6)
+	s.Color, s.Shape = c, draw.CircleGlyph{}
+	s.Radius = vg.Points(2.5)
+	p.Add(l, s)
+}
+
+// revocationBackends lists the headline backends whose revoked credentials
+// were replayed, the only ones with exposure figures.
+func (v *view) revocationBackends() []string {
+	var out []string
+	for _, b := range v.headlineBackends() {
+		if v.stats[v.headline][b].hasReplays() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// revocationFigure draws, per backend, the share of revoked credentials
+// accepted after revocation and the exposure window p50/p99/max.
+func (v *view) revocationFigure() (*Figure, string) {
+	bs := v.revocationBackends()
+	if len(bs) == 0 {
+		return nil, "no revoked credential was replayed (revocation.rate or revocation.replay is 0)"
+	}
+	f := newFigure("revocation", "Revocation: replayed revoked credentials"+v.at(v.headline), 1, 2)
+	share, exp := f.Plots[0][0], f.Plots[0][1]
+	// No panel titles: gonum aligns the data areas, not the titles, so
+	// titles over panels with different tick labels would sit unevenly.
+	share.Y.Label.Text = "accepted after revocation (% of replayed)"
+	share.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
+	exp.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
+
+	stats := []string{"p50", "p99", "max"}
+	values := map[string][]float64{}
+	minPos, max := math.Inf(1), 0.0
+	for _, b := range bs {
+		st := v.stats[v.headline][b]
+		vals := []float64{st.expP50 * 1e6, st.expP99 * 1e6, st.expMax * 1e6} // ms → ns
+		values[b] = vals
+		for _, x := range vals {
+			if x > 0 {
+				minPos = math.Min(minPos, x)
+			}
+			max = math.Max(max, x)
+		}
+	}
+	// A log axis when the windows span decades (milliseconds to minutes);
+	// otherwise linear, which shows zero windows as they are.
+	logY := max > 0 && max/minPos >= 100
+	floor := 0.0
+	if logY {
+		useLogDurations(&exp.Y)
+		exp.Y.Label.Text = "exposure window (log scale)"
+		floor = minPos / 3
+		exp.Y.Min = floor
+	} else {
+		exp.Y.Label.Text = "exposure window"
+		exp.Y.Tick.Marker = durLinearTicks{}
+		exp.Y.Min = 0
+	}
+	w := 0.8 / float64(len(bs))
+	shareLabels := newPointLabels()
+	zeroLabels := newPointLabels()
+	var zeroNames []string
+	for i, b := range bs {
+		st := v.stats[v.headline][b]
+		c := v.colorFor(b)
+		share.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.exposedShare * 100}, width: 0.7, color: c})
+		shareLabels.add(float64(i), st.exposedShare*100, shortPct(st.exposedShare))
+		var xs []float64
+		for g := range stats {
+			x := float64(g) + (float64(i)-float64(len(bs)-1)/2)*w
+			xs = append(xs, x)
+			if values[b][g] == 0 && g == 2 && logY {
+				zeroNames = append(zeroNames, b)
+			}
+		}
+		exp.Add(&bars{xs: xs, ys: values[b], width: w * 0.9, color: c, logBase: logY})
+		for g, x := range xs {
+			if values[b][g] == 0 {
+				zeroLabels.add(x, floor, "0")
+			}
+		}
+		f.addSeries(b, c)
+	}
+	share.Add(&barLabels{shareLabels})
+	exp.Add(&barLabels{zeroLabels})
+	nominalX(share, bs, (f.Width/2-vg.Inch)/vg.Length(len(bs)))
+	share.Y.Min, share.Y.Max = 0, 112
+	nominalX(exp, stats, vg.Inch)
+	if max == 0 {
+		exp.Y.Max = 1e6 // an empty frame of 1 ms rather than a degenerate axis
+	}
+	if len(zeroNames) > 0 {
+		f.note("%s never accepted a revoked credential: exposure window 0, marked \"0\" at the bottom of the log axis.", strings.Join(zeroNames, ", "))
+	}
+	f.Caption = fmt.Sprintf("Left: share of the revoked credentials replayed by the attacker that were accepted at least once after their revocation. Right: time from revocation to the last accepted replay, over replayed credentials (0 when never accepted). Medians over repeats%s.", v.at(v.headline))
+	return f, ""
+}
+
+// shortPct labels a bar with a share: whole percents, one decimal below 10%.
+func shortPct(share float64) string {
+	p := share * 100
+	if p > 0 && p < 10 {
+		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
+}
+
+// durLinearTicks labels a linear duration axis (values in ns).
+type durLinearTicks struct{}
+
+func (durLinearTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			if ticks[i].Value == 0 {
+				ticks[i].Label = "0"
+			} else {
+				ticks[i].Label = durTick(ticks[i].Value)
+			}
+		}
+	}
+	return ticks
+}
+
+// tradeoffFigure places each backend by validate p99 (cost) and exposure
+// p99 (what a stolen, revoked credential is worth): the note's argument in
+// one picture. A zero exposure cannot sit on a log axis, so it is drawn on
+// the floor of the axis and labelled as zero.
+func (v *view) tradeoffFigure() (*Figure, string) {
+	bs := v.revocationBackends()
+	if len(bs) == 0 {
+		return nil, "no revoked credential was replayed, so there is no exposure to set against cost"
+	}
+	f := newFigure("tradeoff", "Cost against revocability"+v.at(v.headline), 1, 1)
+	f.Height = 5.5 * vg.Inch
+	p := f.Plots[0][0]
+	p.X.Label.Text = "validate latency p99 (log scale): cheaper to the left"
+	p.Y.Label.Text = "exposure p99 (log scale)"
+	useLogDurations(&p.X)
+	useLogDurations(&p.Y)
+	p.Add(plotter.NewGrid())
+	minPos, minX := math.Inf(1), math.Inf(1)
+	for _, b := range bs {
+		st := v.stats[v.headline][b]
+		if st.expP99 > 0 {
+			minPos = math.Min(minPos, st.expP99*1e6)
+		}
+		if st.p99 > 0 {
+			minX = math.Min(minX, st.p99)
+		}
+	}
+	floor := 1e6 // 1 ms when no backend was ever exposed
+	if !math.IsInf(minPos, 0) {
+		floor = minPos / 10
+	}
+	labels := newPointLabels()
+	var zeros, noLatency []string
+	for _, b := range bs {
+		st := v.stats[v.headline][b]
+		if st.p99 <= 0 {
+			noLatency = append(noLatency, b)
+			continue
+		}
+		y := st.expP99 * 1e6
+		label := b
+		if y <= 0 {
+			y = floor
+			label += " (0)"
+			zeros = append(zeros, b)
+		}
+		c := v.colorFor(b)
+		sc, err := plotter.NewScatter(plotter.XYs{{X: st.p99, Y: y}})
+		if err != nil {
+			continue
+		}
+		sc.Color, sc.Shape, sc.Radius = c, draw.CircleGlyph{}, vg.Points(5)
+		p.Add(sc)
+		labels.add(st.p99, y, label)
+		f.addSeries(b, c)
+	}
+	if len(f.Series) == 0 {
+		return nil, "no backend with replays has a validate p99"
+	}
+	p.Add(labels)
+	p.Y.Min = math.Min(p.Y.Min, floor/2)
+	// Room for the labels right of the rightmost point.
+	p.X.Max *= 4
+	p.X.Min /= 2
+	p.Y.Max *= 3
+	if len(zeros) > 0 {
+		f.note("%s never accepted a revoked credential (exposure 0); drawn on the floor of the log axis at %s and labelled (0).", strings.Join(zeros, ", "), durTick(floor))
+	}
+	if len(noLatency) > 0 {
+		f.note("%s: validate p99 of 0, not drawn.", strings.Join(noLatency, ", "))
+	}
+	f.Caption = fmt.Sprintf("One point per backend%s: validate p99 (median over repeats) against exposure-window p99. Cheaper to the left, safer (shorter exposure) lower down: fast and revocable is the lower left.", v.at(v.headline))
+	return f, ""
+}
+
+// timelineFigure draws per-second throughput and p99 of each backend over
+// its first repeat at the headline point, with logouts per second below
+// when there were any.
+func (v *view) timelineFigure() (*Figure, string) {
+	runs := map[string]*Run{}
+	revs := false
+	for _, b := range v.headlineBackends() {
+		r := v.runs[v.headline][b][0]
+		if len(r.Timeline) == 0 {
+			continue
+		}
+		runs[b] = r
+		for _, s := range r.Timeline {
+			revs = revs || s.Revocations > 0
+		}
+	}
+	if len(runs) == 0 {
+		return nil, "the runs hold no per-second timeline"
+	}
+	rows := 2
+	if revs {
+		rows = 3
+	}
+	f := newFigure("timeline", "Timeline of the first repeat"+v.at(v.headline), rows, 1)
+	f.Height = vg.Length(rows) * 2.4 * vg.Inch
+	thr, lat := f.Plots[0][0], f.Plots[1][0]
+	thr.Title.Text = "validate throughput per second"
+	lat.Title.Text = "validate latency p99 per second"
+	lat.Y.Label.Text = "p99 (log scale)"
+	useLogDurations(&lat.Y)
+	var all []float64
+	for _, r := range runs {
+		for _, s := range r.Timeline {
+			all = append(all, s.ThroughputPerS)
+		}
+	}
+	countAxis(&thr.Y, "validations/s", all)
+	var rev *plot.Plot
+	if revs {
+		rev = f.Plots[2][0]
+		rev.Title.Text = "revocations (logouts) per second"
+		rev.Y.Label.Text = "logouts/s"
+		rev.Y.Tick.Marker = countTicks{}
+	}
+	for i := range f.Plots {
+		f.Plots[i][0].Add(plotter.NewGrid())
+	}
+	// Only the bottom panel names the shared x axis.
+	f.Plots[rows-1][0].X.Label.Text = "seconds since the start of the measured period"
+	dropped := false
+	revSeries := map[string]plotter.XYs{}
+	for _, b := range v.headlineBackends() {
+		r, ok := runs[b]
+		if !ok {
+			continue
+		}
+		c := v.colorFor(b)
+		var txy, lxy, rxy plotter.XYs
+		for _, s := range r.Timeline {
+			x := float64(s.T)
+			txy = append(txy, plotter.XY{X: x, Y: s.ThroughputPerS})
+			if s.P99NS > 0 {
+				lxy = append(lxy, plotter.XY{X: x, Y: float64(s.P99NS)})
+			} else {
+				dropped = true
+			}
+			rxy = append(rxy, plotter.XY{X: x, Y: float64(s.Revocations)})
+		}
+		addLine(thr, txy, c)
+		if len(lxy) > 0 {
+			addLine(lat, lxy, c)
+		}
+		revSeries[b] = rxy
+		f.addSeries(b, c)
+	}
+	if rev != nil {
+		// The revoker follows the scenario, so every backend usually
+		// gets the same logouts; identical lines would hide each other,
+		// so one grey line stands for all of them then.
+		if sameSeries(revSeries) {
+			addLine(rev, revSeries[f.Series[0]], color.Gray{Y: 90})
+			rev.Title.Text += " (the same for every backend)"
+		} else {
+			for _, b := range f.Series {
+				addLine(rev, revSeries[b], v.colorFor(b))
+			}
+		}
+		rev.Y.Min = 0
+	}
+	if dropped {
+		f.note("Seconds without a measured p99 (no validation finished) are not drawn on the p99 panel.")
+	}
+	f.Caption = "Per-second figures of each backend's first repeat" + v.at(v.headline) + "."
+	return f, ""
+}
+
+func sameSeries(m map[string]plotter.XYs) bool {
+	var first plotter.XYs
+	for _, k := range sortedKeys(m) {
+		xy := m[k]
+		if first == nil {
+			first = xy
+			continue
+		}
+		if len(xy) != len(first) {
+			return false
+		}
+		for i := range xy {
+			if xy[i] != first[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// tokenFigure draws the bytes a client sends per request for each backend.
+func (v *view) tokenFigure() (*Figure, string) {
+	bs := v.headlineBackends()
+	any := false
+	for _, b := range bs {
+		any = any || v.stats[v.headline][b].tokenBytes > 0
+	}
+	if !any {
+		return nil, "no run recorded a token size"
+	}
+	f := newFigure("token-size", "Credential size per backend", 1, 1)
+	p := f.Plots[0][0]
+	p.Y.Label.Text = "bytes on the wire per request"
+	p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
+	labels := newPointLabels()
+	max := 0.0
+	for i, b := range bs {
+		st := v.stats[v.headline][b]
+		c := v.colorFor(b)
+		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.tokenBytes}, width: 0.7, color: c})
+		labels.add(float64(i), st.tokenBytes, fmt.Sprintf("%.0f", st.tokenBytes))
+		max = math.Max(max, st.tokenBytes)
+		f.addSeries(b, c)
+	}
+	labels.style.XAlign = draw.XLeft
+	p.Add(&barLabels{labels})
+	nominalX(p, bs, (f.Width-2*vg.Inch)/vg.Length(len(bs)))
+	p.Y.Min, p.Y.Max = 0, max*1.15
+	f.Caption = "Median size of the credential a client presents with each request (the token, or the session ID)."
+	return f, ""
+}
+
+// barLabels centres a value above each bar.
+type barLabels struct{ *pointLabels }
+
+func (l *barLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	sty := l.style
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
+	for i, s := range l.texts {
+		c.FillText(sty, vg.Point{X: trX(l.xs[i]), Y: trY(l.ys[i]) + vg.Points(3)}, s)
+	}
+}
+
+// sortedKeys returns the keys of m in order, for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

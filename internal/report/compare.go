@@ -1,0 +1,419 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"strconv"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchmath"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// Compared metrics.
+const (
+	MetricThroughput = "throughput"
+	MetricP99        = "p99"
+)
+
+// Delta is one backend at one parameter point, one metric, in two runs.
+type Delta struct {
+	Metric  string
+	Backend string
+	Point   string
+	// A and B summarise the metric over each run's repeats (median with
+	// its confidence interval); N is the number of repeats (0: absent).
+	A, B   benchmath.Summary
+	NA, NB int
+	// Change is B/A − 1 (NaN when a side is missing or A is 0).
+	Change float64
+	// P is the Mann-Whitney U p-value; Significant is P < alpha, and only
+	// meaningful when Note is empty.
+	P           float64
+	Significant bool
+	// Note explains why there is no verdict: too few repeats, or the
+	// backend/point exists in one run only.
+	Note string
+}
+
+// Comparison is the result of Compare.
+type Comparison struct {
+	// NameA and NameB label the runs in the output (folder names).
+	NameA, NameB string
+	Deltas       []Delta
+	backends     []string
+	colors       map[string]int
+}
+
+// Compare compares two runs backend by backend and point by point: median
+// validate throughput and p99 over repeats, the change from A to B, and
+// whether it is significant (Mann-Whitney U, as benchstat does; with too
+// few repeats it says so instead of guessing).
+func Compare(a, b *Summary) *Comparison {
+	va, vb := newView(a), newView(b)
+	c := &Comparison{NameA: "A", NameB: "B", colors: map[string]int{}}
+	for _, bk := range append(append([]string{}, va.backends...), vb.backends...) {
+		if !contains(c.backends, bk) {
+			c.colors[bk] = len(c.backends)
+			c.backends = append(c.backends, bk)
+		}
+	}
+	points := append([]string{}, va.points...)
+	for _, p := range vb.points {
+		if !contains(points, p) {
+			points = append(points, p)
+		}
+	}
+	for _, metric := range []string{MetricThroughput, MetricP99} {
+		for _, bk := range c.backends {
+			for _, pt := range points {
+				sa, okA := va.stats[pt][bk]
+				sb, okB := vb.stats[pt][bk]
+				if !okA && !okB {
+					continue
+				}
+				c.Deltas = append(c.Deltas, newDelta(metric, bk, pt, sa, sb))
+			}
+		}
+	}
+	return c
+}
+
+func metricValues(metric string, st *stat) []float64 {
+	if st == nil {
+		return nil
+	}
+	if metric == MetricThroughput {
+		return st.thrVals
+	}
+	return st.p99Vals
+}
+
+func newDelta(metric, backend, point string, sa, sb *stat) Delta {
+	d := Delta{Metric: metric, Backend: backend, Point: point, Change: math.NaN(), P: math.NaN()}
+	xa, xb := metricValues(metric, sa), metricValues(metric, sb)
+	summ := func(xs []float64) benchmath.Summary {
+		return benchmath.AssumeNothing.Summary(benchmath.NewSample(xs, &benchmath.DefaultThresholds), confidence)
+	}
+	if len(xa) > 0 {
+		d.A, d.NA = summ(xa), len(xa)
+	}
+	if len(xb) > 0 {
+		d.B, d.NB = summ(xb), len(xb)
+	}
+	switch {
+	case d.NA == 0:
+		d.Note = "only in B"
+		return d
+	case d.NB == 0:
+		d.Note = "only in A"
+		return d
+	}
+	if d.A.Center != 0 {
+		d.Change = d.B.Center/d.A.Center - 1
+	}
+	cmp := benchmath.AssumeNothing.Compare(
+		benchmath.NewSample(xa, &benchmath.DefaultThresholds),
+		benchmath.NewSample(xb, &benchmath.DefaultThresholds))
+	d.P = cmp.P
+	d.Significant = cmp.P < cmp.Alpha
+	if len(cmp.Warnings) > 0 {
+		d.Note = cmp.Warnings[0].Error()
+	}
+	return d
+}
+
+// Verdict is the significance column: "+12.3% (p=0.002 n=6)", "~ (p=0.4
+// n=6)" when the difference is not significant, or the note.
+func (d Delta) Verdict() string {
+	if d.NA == 0 || d.NB == 0 {
+		return d.Note
+	}
+	stats := fmt.Sprintf("p=%.3f n=%s", d.P, nString(d.NA, d.NB))
+	if d.Note != "" {
+		return "? (" + stats + ", too few repeats)"
+	}
+	if !d.Significant {
+		return "~ (" + stats + ")"
+	}
+	better := (d.Metric == MetricThroughput) == (d.Change > 0)
+	word := "worse"
+	if better {
+		word = "better"
+	}
+	return fmt.Sprintf("%s (%s)", word, stats)
+}
+
+func nString(a, b int) string {
+	if a == b {
+		return strconv.Itoa(a)
+	}
+	return strconv.Itoa(a) + "+" + strconv.Itoa(b)
+}
+
+func fmtChange(c float64) string {
+	if math.IsNaN(c) {
+		return "–"
+	}
+	return fmt.Sprintf("%+.1f%%", c*100)
+}
+
+func (d Delta) value(s benchmath.Summary, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	if d.Metric == MetricThroughput {
+		return fmtCI(s)
+	}
+	return fmtNS(s.Center) + " ± " + s.PctRangeString()
+}
+
+func metricTitle(metric string) string {
+	if metric == MetricThroughput {
+		return "validate throughput (validations/s, higher is better)"
+	}
+	return "validate latency p99 (lower is better)"
+}
+
+// Formats accepted by Write.
+var CompareFormats = []string{"text", "markdown", "csv"}
+
+// Write writes the comparison as text (aligned columns), markdown or csv.
+func (c *Comparison) Write(w io.Writer, format string) error {
+	switch format {
+	case "text":
+		return c.writeText(w)
+	case "markdown":
+		return c.writeMarkdown(w)
+	case "csv":
+		return c.writeCSV(w)
+	}
+	return fmt.Errorf("unknown format %q (want text, markdown or csv)", format)
+}
+
+func (c *Comparison) sections() [][]Delta {
+	var out [][]Delta
+	for _, m := range []string{MetricThroughput, MetricP99} {
+		var sec []Delta
+		for _, d := range c.Deltas {
+			if d.Metric == m {
+				sec = append(sec, d)
+			}
+		}
+		if len(sec) > 0 {
+			out = append(out, sec)
+		}
+	}
+	return out
+}
+
+func (c *Comparison) writeText(w io.Writer) error {
+	fmt.Fprintf(w, "A: %s\nB: %s\n", c.NameA, c.NameB)
+	for _, sec := range c.sections() {
+		fmt.Fprintf(w, "\n%s\n", metricTitle(sec[0].Metric))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "backend\tpoint\tA\tB\tchange\tsignificance")
+		for _, d := range sec {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Backend, pointOrDash(d.Point),
+				d.value(d.A, d.NA), d.value(d.B, d.NB), fmtChange(d.Change), d.Verdict())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, n := range notes(sec) {
+			fmt.Fprintf(w, "note: %s\n", n)
+		}
+	}
+	return nil
+}
+
+// notes lists the distinct statistical caveats of a section once, as
+// benchstat's footnotes do, instead of on every row.
+func notes(sec []Delta) []string {
+	var out []string
+	add := func(n string) {
+		if n != "" && !contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, d := range sec {
+		if d.NA > 0 && d.NB > 0 {
+			add(d.Note)
+		}
+		for _, w := range append(d.A.Warnings, d.B.Warnings...) {
+			add("± ∞: " + w.Error())
+		}
+	}
+	return out
+}
+
+func pointOrDash(p string) string {
+	if p == "" {
+		return "-"
+	}
+	return p
+}
+
+func (c *Comparison) writeMarkdown(w io.Writer) error {
+	fmt.Fprintf(w, "# authbench compare\n\n- A: `%s`\n- B: `%s`\n", c.NameA, c.NameB)
+	for _, sec := range c.sections() {
+		fmt.Fprintf(w, "\n## %s\n\n", metricTitle(sec[0].Metric))
+		fmt.Fprintln(w, "| backend | point | A | B | change | significance |")
+		fmt.Fprintln(w, "|---|---|--:|--:|--:|---|")
+		for _, d := range sec {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", cell(d.Backend), cell(pointOrDash(d.Point)),
+				d.value(d.A, d.NA), d.value(d.B, d.NB), fmtChange(d.Change), cell(d.Verdict()))
+		}
+		for _, n := range notes(sec) {
+			fmt.Fprintf(w, "\nNote: %s.\n", n)
+		}
+	}
+	return nil
+}
+
+func (c *Comparison) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"metric", "unit", "backend", "point",
+		"a_median", "a_lo", "a_hi", "a_n", "b_median", "b_lo", "b_hi", "b_n",
+		"change_pct", "p", "significant", "note"})
+	num := func(f float64) string {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return ""
+		}
+		return strconv.FormatFloat(f, 'g', 6, 64)
+	}
+	for _, d := range c.Deltas {
+		unit := "ns"
+		if d.Metric == MetricThroughput {
+			unit = "validations/s"
+		}
+		side := func(s benchmath.Summary, n int) []string {
+			if n == 0 {
+				return []string{"", "", "", "0"}
+			}
+			return []string{num(s.Center), num(s.Lo), num(s.Hi), strconv.Itoa(n)}
+		}
+		row := []string{d.Metric, unit, d.Backend, d.Point}
+		row = append(row, side(d.A, d.NA)...)
+		row = append(row, side(d.B, d.NB)...)
+		sig := ""
+		if d.NA > 0 && d.NB > 0 && d.Note == "" {
+			sig = strconv.FormatBool(d.Significant)
+		}
+		row = append(row, num(d.Change*100), num(d.P), sig, d.Note)
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Figure draws the change from A to B side by side: throughput change on
+// the left, p99 change on the right, one bar per backend grouped by point.
+// Bars whose change is not significant (or cannot be tested) are drawn
+// pale. nil when no backend is in both runs.
+func (c *Comparison) Figure() *Figure {
+	f := newFigure("compare", fmt.Sprintf("Change from A (%s) to B (%s)", c.NameA, c.NameB), 1, 2)
+	// Only backends and points present in both runs get a slot.
+	var points, shown []string
+	for _, d := range c.Deltas {
+		if math.IsNaN(d.Change) {
+			continue
+		}
+		if !contains(points, d.Point) {
+			points = append(points, d.Point)
+		}
+		if !contains(shown, d.Backend) {
+			shown = append(shown, d.Backend)
+		}
+	}
+	if len(points) == 0 {
+		return nil
+	}
+	labels := make([]string, len(points))
+	for i, p := range points {
+		labels[i] = pointOrDash(p)
+		if p == "" {
+			labels[i] = "all"
+		}
+	}
+	pale := false
+	for col, metric := range []string{MetricThroughput, MetricP99} {
+		p := f.Plots[0][col]
+		p.Y.Label.Text = "change in " + map[string]string{MetricThroughput: "throughput (%), higher is better", MetricP99: "p99 (%), lower is better"}[metric]
+		p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
+		w := 0.8 / float64(len(shown))
+		for i, bk := range shown {
+			base := palette[c.colors[bk]%len(palette)]
+			for _, d := range c.Deltas {
+				if d.Metric != metric || d.Backend != bk || math.IsNaN(d.Change) {
+					continue
+				}
+				g := indexOf(points, d.Point)
+				col := color.Color(base)
+				if !d.Significant || d.Note != "" {
+					col, pale = lighten(base), true
+				}
+				x := float64(g) + (float64(i)-float64(len(shown)-1)/2)*w
+				p.Add(&bars{xs: []float64{x}, ys: []float64{d.Change * 100}, width: w * 0.9, color: col})
+				f.addSeries(bk, base)
+			}
+		}
+		nominalX(p, labels, (f.Width/2-vg.Inch)/vg.Length(len(labels)))
+		p.Y.Tick.Marker = pctTicks{}
+		// Keep zero in view, with room on both sides.
+		span := math.Max(p.Y.Max-p.Y.Min, 2)
+		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, -1)-0.05*span, math.Max(p.Y.Max, 1)+0.05*span
+	}
+	f.Caption = "Change of the median from A to B per backend and point."
+	if pale {
+		f.Caption += " Pale bars: the difference is not significant, or there are too few repeats to tell."
+	}
+	return f
+}
+
+func indexOf(xs []string, x string) int {
+	for i, y := range xs {
+		if y == x {
+			return i
+		}
+	}
+	return -1
+}
+
+// lighten mixes c with white, for bars whose change is not significant.
+func lighten(c color.RGBA) color.RGBA {
+	mix := func(v uint8) uint8 { return uint8((int(v) + 2*255) / 3) }
+	return color.RGBA{mix(c.R), mix(c.G), mix(c.B), 0xff}
+}
+
+// pctTicks labels a linear axis of percentages with a sign.
+type pctTicks struct{}
+
+func (pctTicks) Ticks(min, max float64) []plot.Tick {
+	// Label every multiple of a 1-2-5 step giving about six labels.
+	step := math.Pow(10, math.Floor(math.Log10((max-min)/6)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (max-min)/(step*m) <= 7 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(min/step) * step; v <= max; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: "x"})
+	}
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = fmt.Sprintf("%+g%%", math.Round(ticks[i].Value*1e6)/1e6)
+			if math.Abs(ticks[i].Value) < step/1e6 {
+				ticks[i].Label = "0%"
+			}
+		}
+	}
+	return ticks
+}

@@ -1,0 +1,269 @@
+package report
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and testdata/run")
+
+// fxBackend describes how a backend behaves in a fixture: the figures are
+// plausible for a 2-core machine, not measured.
+type fxBackend struct {
+	info BackendInfo
+	// p50 is the validate median at one client, in ns; tail is p99/p50.
+	p50, tail float64
+	// thr is the throughput at one client; scale its factor at 8 clients.
+	thr, scale float64
+	token      float64
+	// share is the exposed share of replayed revoked credentials and
+	// expP99 its exposure p99 in ms (max is 1.1×).
+	share, expP99 float64
+	// falseRejects per run when the cluster has several nodes.
+	falseRejects int64
+	refresh      bool
+	entries      int64
+}
+
+func fxNoop() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "noop", Family: "calibration", Description: "accepts everything"},
+		p50: 180, tail: 4, thr: 1.6e6, scale: 1.7, token: 16, share: 1, expP99: 9700}
+}
+func fxHS256() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "jwt-hs256", Family: "jwt"},
+		p50: 3100, tail: 3, thr: 290e3, scale: 1.8, token: 312, share: 1, expP99: 9600}
+}
+func fxRS256() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "jwt-rs256", Family: "jwt"},
+		p50: 41000, tail: 2.2, thr: 24e3, scale: 1.9, token: 568, share: 1, expP99: 9650}
+}
+func fxSessionMemory() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "session-memory", Family: "session", Stateful: true, StoreLookups: 1},
+		p50: 900, tail: 3, thr: 800e3, scale: 1.7, token: 43, share: 0, expP99: 0, falseRejects: 400, entries: 10000}
+}
+func fxSessionRedis() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "session-redis", Family: "session", Stateful: true, StoreLookups: 1},
+		p50: 48000, tail: 6, thr: 20e3, scale: 3.5, token: 43, share: 0, expP99: 0, entries: 10000}
+}
+func fxDenylist() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "jwt-denylist-pubsub", Family: "hybrid", Stateful: true, StoreLookups: 0},
+		p50: 3600, tail: 3, thr: 250e3, scale: 1.8, token: 340, share: 0.04, expP99: 2.4, entries: 500}
+}
+func fxRefresh() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "jwt-refresh", Family: "hybrid", Stateful: true, StoreLookups: 0},
+		p50: 3200, tail: 3.2, thr: 280e3, scale: 1.8, token: 330, share: 0.7, expP99: 3000, refresh: true, entries: 10000}
+}
+func fxJWE() fxBackend {
+	return fxBackend{info: BackendInfo{Name: "jwe-dir", Family: "jwe"},
+		p50: 6500, tail: 3, thr: 140e3, scale: 1.8, token: 520, share: 1, expP99: 9600}
+}
+
+// fixtureBackends is the default set of the brief: every family.
+func fixtureBackends() []fxBackend {
+	return []fxBackend{fxNoop(), fxHS256(), fxRS256(), fxSessionMemory(), fxSessionRedis(), fxDenylist(), fxRefresh()}
+}
+
+type fxOptions struct {
+	clients []int // swept load.clients; one value: no sweep
+	repeats int
+	nodes   int
+	replay  bool // revocation and replays
+	samples int  // latency samples per run's histogram
+	seed    uint64
+	skipped []BackendInfo
+}
+
+func defaultFx() fxOptions {
+	return fxOptions{clients: []int{1, 8}, repeats: 3, nodes: 1, replay: true, samples: 4000}
+}
+
+// buildFixture makes a plausible summary for bs and, when dir is not "",
+// writes it with the histogram logs into dir. The figures follow from a
+// fixed seed, so the same call always gives the same files.
+func buildFixture(t testing.TB, dir string, bs []fxBackend, o fxOptions) *Summary {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(42+o.seed, 7))
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := &Summary{
+		Scenario:    "compare",
+		Description: "Every backend at rising concurrency with logouts and replayed tokens",
+		File:        "scenarios/compare.yaml",
+		StartedAt:   start,
+		FinishedAt:  start.Add(4 * time.Minute),
+		Machine:     Machine{CPUs: 2, GOMAXPROCS: 2, Go: "go1.26.8", OS: "linux", Arch: "amd64"},
+		Version:     "v0.1.0",
+		Warnings:    []string{},
+		Config: map[string]any{
+			"load":       map[string]any{"model": "closed", "clients": float64(o.clients[len(o.clients)-1])},
+			"cluster":    map[string]any{"nodes": float64(o.nodes), "routing": "random"},
+			"revocation": map[string]any{"rate": 50.0, "replay": 0.05},
+			"token":      map[string]any{"ttl": "15m"},
+		},
+	}
+	if len(o.clients) > 1 {
+		s.Sweep = []string{"load.clients"}
+	}
+	for _, b := range bs {
+		s.Backends = append(s.Backends, b.info)
+	}
+	s.Backends = append(s.Backends, o.skipped...)
+	if dir != "" {
+		if err := os.MkdirAll(filepath.Join(dir, HDRDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const dur = 10
+	id := 0
+	for _, c := range o.clients {
+		for rep := 1; rep <= o.repeats; rep++ {
+			for _, b := range bs {
+				id++
+				r := Run{
+					ID:      fmt.Sprintf("%03d-%s", id, b.info.Name),
+					Backend: b.info.Name,
+					Model:   "closed",
+					Params: map[string]string{
+						"load.clients":  strconv.Itoa(c),
+						"cluster.nodes": strconv.Itoa(o.nodes),
+					},
+					Repeat:                  rep,
+					DurationS:               dur,
+					StoreLookupsPerValidate: b.info.StoreLookups,
+					TokenBytes:              b.token,
+					Store:                   Store{Entries: b.entries, Bytes: -1},
+					Ops:                     map[string]Op{},
+				}
+				if len(o.clients) > 1 {
+					r.Point = "load.clients=" + strconv.Itoa(c)
+				}
+				// Queueing: at 8 clients on 2 cores latency grows ~3×,
+				// except for the store-bound backend, which waits on I/O.
+				load := 1.0
+				if c > 1 {
+					load = float64(c) / 8 * 3
+					if b.info.Name == "session-redis" {
+						load = float64(c) / 8 * 2.2
+					}
+				}
+				noise := 1 + 0.04*rng.NormFloat64()
+				h := hdrhistogram.New(1, 60_000_000_000, 3)
+				p50 := b.p50 * load * noise
+				sigma := math.Log(b.tail) / 2.326
+				for i := 0; i < o.samples; i++ {
+					v := p50 * math.Exp(sigma*rng.NormFloat64())
+					if i%1000 == 999 {
+						v *= 8 // a rare stall
+					}
+					if err := h.RecordValue(int64(v)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				thr := b.thr * noise
+				if c > 1 {
+					thr *= b.scale
+				}
+				count := int64(thr * dur)
+				lat := Latency{
+					P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+					P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: math.Round(h.Mean()),
+				}
+				r.Ops[OpValidate] = Op{Count: count, ThroughputPerS: thr, LatencyNS: lat}
+				r.ServiceNS = lat
+				r.Ops[OpLogin] = Op{Count: 500, ThroughputPerS: 50, LatencyNS: Latency{P50: int64(b.p50 * 2), P99: int64(b.p50 * 6)}}
+				r.Ops[OpLogout] = Op{Count: 500, ThroughputPerS: 50, LatencyNS: Latency{P50: int64(b.p50), P99: int64(b.p50 * 4)}}
+				if b.refresh {
+					r.Ops[OpRefresh] = Op{Count: 2000, ThroughputPerS: 200, LatencyNS: Latency{P50: int64(b.p50 * 3), P99: int64(b.p50 * 9)}}
+				}
+				r.Outcomes = Outcomes{
+					Accepted: count * 95 / 100, Rejected: count * 5 / 100,
+					ExpectedValid: count * 95 / 100, ExpectedRevoked: count * 5 / 100,
+				}
+				if o.nodes > 1 {
+					r.Outcomes.FalseRejects = b.falseRejects
+				}
+				if o.replay {
+					replayed := int64(500)
+					exposed := int64(math.Round(b.share * float64(replayed)))
+					r.Outcomes.FalseAccepts = exposed * 4
+					r.Revocation = Revocation{
+						Revoked: 500, Replays: count * 5 / 100, ReplaysAccepted: exposed * 4,
+						ReplayedCredentials: replayed, ExposedCredentials: exposed,
+						ExposedShare: float64(exposed) / float64(replayed),
+					}
+					if b.expP99 > 0 {
+						e := b.expP99 * noise
+						r.Revocation.ExposureMS = Exposure{P50: e / 2, P99: e, Max: e * 1.1}
+					}
+				}
+				for sec := 0; sec < dur; sec++ {
+					f := 1 + 0.03*rng.NormFloat64()
+					secLat := float64(lat.P99) * (1 + 0.1*rng.NormFloat64())
+					if sec == 6 && b.info.Name == "session-redis" {
+						secLat *= 5 // a slow second on the store
+					}
+					var revs int64
+					if o.replay {
+						revs = 50
+					}
+					r.Timeline = append(r.Timeline, Second{
+						T: sec, Validations: int64(thr * f), ThroughputPerS: thr * f,
+						P50NS: lat.P50, P99NS: int64(secLat), Revocations: revs,
+					})
+				}
+				if dir != "" {
+					for _, op := range []string{OpValidate, OpValidateService} {
+						h.SetStartTimeMs(start.UnixMilli())
+						h.SetEndTimeMs(start.UnixMilli() + dur*1000)
+						if err := WriteHistogram(HistogramPath(dir, r.ID, op), h, "authbench fixture "+r.ID); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				s.Runs = append(s.Runs, r)
+			}
+		}
+	}
+	if dir != "" {
+		if err := WriteSummary(dir, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// fixtureDir is the committed reference fixture used by the golden tests
+// here and by the command tests; `go test -run TestFixture -update`
+// regenerates it.
+const fixtureDir = "testdata/run"
+
+func TestFixture(t *testing.T) {
+	if *update {
+		if err := os.RemoveAll(fixtureDir); err != nil {
+			t.Fatal(err)
+		}
+		buildFixture(t, fixtureDir, fixtureBackends(), withSkipped(defaultFx()))
+	}
+	s, err := ReadSummary(fixtureDir)
+	if err != nil {
+		t.Fatalf("%v (run with -update to generate it)", err)
+	}
+	want := buildFixture(t, "", fixtureBackends(), withSkipped(defaultFx()))
+	if len(s.Runs) != len(want.Runs) || s.Runs[5].Ops[OpValidate] != want.Runs[5].Ops[OpValidate] {
+		t.Fatalf("%s is stale: run go test -run TestFixture -update", fixtureDir)
+	}
+}
+
+// withSkipped adds a backend that did not run, as when Redis is missing.
+func withSkipped(o fxOptions) fxOptions {
+	o.skipped = []BackendInfo{{Name: "session-redis-cluster", Family: "session", Stateful: true, StoreLookups: 1, Skipped: "no Redis cluster at REDIS_CLUSTER_URL"}}
+	return o
+}

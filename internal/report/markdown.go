@@ -1,0 +1,290 @@
+package report
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ReportFile is the name of the report in a run folder.
+const ReportFile = "report.md"
+
+// noisySpread is the throughput range over repeats, relative to the
+// median, above which a backend's figures are flagged as noisy: beyond
+// 10 %, differences between backends of that size are not to be trusted.
+const noisySpread = 0.10
+
+// Render reads the run folder dir, draws every chart into it as PNG and
+// SVG, and writes dir/report.md. It runs nothing: it only reads
+// summary.json and the histogram logs.
+func Render(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: no such run folder", dir)
+		}
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: not a folder", dir)
+	}
+	s, err := ReadSummary(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: no %s (not a run folder, or the run did not finish writing)", dir, SummaryFile)
+		}
+		return err
+	}
+	figs, skips := Charts(dir, s)
+	var drawn []*Figure
+	for _, f := range figs {
+		if err := f.Save(dir); err != nil {
+			skips = append(skips, Skip{Chart: f.Title, Reason: err.Error()})
+			continue
+		}
+		drawn = append(drawn, f)
+	}
+	out, err := os.Create(filepath.Join(dir, ReportFile))
+	if err != nil {
+		return err
+	}
+	if err := WriteMarkdown(out, s, drawn, skips); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// WriteMarkdown writes report.md for s, embedding the charts figs (saved
+// next to it) and listing the charts that were not drawn. Everything in it
+// comes from s, so the same summary always gives the same report.
+func WriteMarkdown(w io.Writer, s *Summary, figs []*Figure, skips []Skip) error {
+	v := newView(s)
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+
+	p("# authbench report: %s\n\n", s.Scenario)
+	if s.Description != "" {
+		p("%s\n\n", s.Description)
+	}
+	p("| | |\n|---|---|\n")
+	scen := s.Scenario
+	if s.File != "" {
+		scen += " (`" + s.File + "`)"
+	}
+	p("| scenario | %s |\n", cell(scen))
+	p("| started | %s |\n", s.StartedAt.UTC().Format(time.RFC3339))
+	if !s.FinishedAt.IsZero() {
+		p("| finished | %s (%s) |\n", s.FinishedAt.UTC().Format(time.RFC3339), s.FinishedAt.Sub(s.StartedAt).Round(time.Second))
+	}
+	m := s.Machine
+	p("| machine | %d CPUs (GOMAXPROCS %d), %s/%s, %s |\n", m.CPUs, m.GOMAXPROCS, m.OS, m.Arch, m.Go)
+	p("| authbench | %s |\n", cell(orUnknown(s.Version)))
+	p("| what was run | %s |\n", cell(v.whatWasRun()))
+	p("| headline point | %s: %s |\n", cell(pointLabel(v.headline)), headlineRule)
+	p("| state | %s |\n", v.state())
+	p("\n")
+
+	warnings := v.warnings()
+	p("## Warnings\n\n")
+	if len(warnings) == 0 {
+		p("None.\n\n")
+	}
+	for _, w := range warnings {
+		p("- %s\n", w)
+	}
+	if len(warnings) > 0 {
+		p("\n")
+	}
+
+	p("## Claims checked\n\n")
+	p("Each claim of the source note, the figures of this run that bear on it%s, and the verdict of the rule written for it (see `internal/report/claims.go`).\n\n", v.where())
+	p("| claim | evidence | verdict |\n|---|---|---|\n")
+	for _, c := range v.claims() {
+		p("| %s | %s | **%s** |\n", cell(c.Claim), cell(c.Evidence), c.Verdict)
+	}
+	p("\n")
+
+	p("## Results per parameter point\n\n")
+	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors, false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential.\n\n", confidence*100)
+	for _, pt := range v.points {
+		p("### %s\n\n", pointLabel(pt))
+		p("| backend | runs | validations/s | p50 | p99 | p99.9 | errors | false accepts | false rejects | exposure p99 | token bytes | store look-ups/validation |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, b := range v.backends {
+			st, ok := v.stats[pt][b]
+			if !ok {
+				continue
+			}
+			exp := "–"
+			if st.hasReplays() {
+				exp = fmtMS(st.expP99)
+			}
+			p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				b, st.n, fmtCI(st.thr), fmtNS(st.p50), fmtNS(st.p99), fmtNS(st.p999),
+				fmtInt(st.errors), fmtInt(st.falseAccepts), fmtInt(st.falseRejects),
+				exp, trimFloat(math.Round(st.tokenBytes)), trimFloat(st.lookups))
+		}
+		p("\n")
+	}
+
+	p("## Charts\n\n")
+	for _, f := range figs {
+		p("### %s\n\n", f.Title)
+		p("![%s](%s.png)\n\n", f.Title, f.Name)
+		if f.Caption != "" {
+			p("%s", f.Caption)
+		}
+		p(" Also as [SVG](%s.svg).\n\n", f.Name)
+		for _, n := range f.Notes {
+			p("- %s\n", n)
+		}
+		if len(f.Notes) > 0 {
+			p("\n")
+		}
+	}
+	if len(skips) > 0 {
+		p("### Charts not drawn\n\n")
+		for _, sk := range skips {
+			p("- %s: %s.\n", sk.Chart, strings.TrimSuffix(sk.Reason, "."))
+		}
+		p("\n")
+	}
+	return bw.Flush()
+}
+
+// whatWasRun summarises the plan: backends × points × repeats, the model
+// and the sweep.
+func (v *view) whatWasRun() string {
+	repeats := 0
+	models := map[string]bool{}
+	for _, r := range v.s.Runs {
+		if r.Repeat > repeats {
+			repeats = r.Repeat
+		}
+		if r.Model != "" {
+			models[r.Model] = true
+		}
+	}
+	out := fmt.Sprintf("%d backends × %d parameter points × %d repeats = %d runs", len(v.backends), len(v.points), repeats, len(v.s.Runs))
+	if ms := sortedKeys(models); len(ms) > 0 {
+		out += ", " + strings.Join(ms, "/") + " model"
+	}
+	if len(v.s.Sweep) > 0 {
+		out += ", sweep over " + strings.Join(v.s.Sweep, ", ")
+	}
+	var durs []float64
+	for _, r := range v.s.Runs {
+		durs = append(durs, r.DurationS)
+	}
+	if d := median(durs); d > 0 {
+		out += fmt.Sprintf(", %s measured per run", time.Duration(d*float64(time.Second)).Round(time.Millisecond))
+	}
+	out += "; backends: " + strings.Join(v.backends, ", ")
+	return out
+}
+
+func (v *view) state() string {
+	var flags []string
+	if v.s.Interrupted {
+		flags = append(flags, "**interrupted** (a signal cut the run short)")
+	}
+	if v.s.Degraded {
+		flags = append(flags, "**degraded** (a store failed during a run)")
+	}
+	if len(flags) == 0 {
+		return "complete"
+	}
+	return strings.Join(flags, ", ")
+}
+
+// warnings lists every caveat a careful reader needs, in a fixed order:
+// the run's own warnings, then what the report finds in the numbers.
+func (v *view) warnings() []string {
+	var out []string
+	out = append(out, v.s.Warnings...)
+	if v.s.Interrupted {
+		out = append(out, "The run was interrupted: the figures cover only what was measured before the signal, and some points may have fewer repeats than planned.")
+	}
+	if v.s.Degraded {
+		out = append(out, "A store failed during the run: errors are counted in the tables, and latencies of the affected backend include failed requests.")
+	}
+	for _, b := range v.s.Backends {
+		if b.Skipped != "" {
+			msg := fmt.Sprintf("Backend %s was skipped: %s.", b.Name, strings.TrimSuffix(b.Skipped, "."))
+			if !contains(out, msg) {
+				out = append(out, msg)
+			}
+		}
+	}
+	// Too few repeats for a confidence interval: benchmath says how many
+	// it needs.
+	minN := math.MaxInt
+	var need string
+	for _, pt := range v.points {
+		for _, b := range v.backends {
+			if st, ok := v.stats[pt][b]; ok && st.n < minN {
+				minN = st.n
+				need = ""
+				for _, w := range st.thr.Warnings {
+					need = w.Error()
+				}
+			}
+		}
+	}
+	if need != "" {
+		out = append(out, fmt.Sprintf("%d repeat(s) per point: too few for a confidence interval of the median (%s); throughput shows ± ∞, and differences between backends cannot be tested for significance.", minN, need))
+	}
+	for _, pt := range v.points {
+		for _, b := range v.backends {
+			st, ok := v.stats[pt][b]
+			if !ok {
+				continue
+			}
+			where := b
+			if pt != "" {
+				where += " at " + pt
+			}
+			if sp := st.spread(); sp > noisySpread {
+				out = append(out, fmt.Sprintf("Noisy: %s: throughput ranges over %s of its median across repeats (%s/s to %s/s).",
+					where, fmtPct(sp), fmtCount(st.thrVals[0]), fmtCount(st.thrVals[len(st.thrVals)-1])))
+			}
+			if st.errors > 0 {
+				msg := fmt.Sprintf("%s: %s errors.", where, fmtInt(st.errors))
+				if len(st.errorSamples) > 0 {
+					msg = fmt.Sprintf("%s: %s errors, e.g. %q.", where, fmtInt(st.errors), st.errorSamples[0])
+				}
+				out = append(out, msg)
+			}
+			if st.interrupted && !v.s.Interrupted {
+				out = append(out, where+": a run was cut short.")
+			}
+		}
+	}
+	for _, r := range v.s.Runs {
+		if r.Open != nil && (r.Open.Late > 0 || r.Open.Missed > 0) {
+			out = append(out, fmt.Sprintf("%s (repeat %d): %s requests started late and %s never started: the target rate of %s/s was not met (achieved %s/s).",
+				r.Backend+v.at(r.Point), r.Repeat, fmtInt(r.Open.Late), fmtInt(r.Open.Missed), fmtCount(r.Open.TargetRate), fmtCount(r.Open.AchievedRate)))
+		}
+	}
+	return out
+}
+
+// cell makes s safe inside a Markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,425 @@
+// Package runner executes a scenario's plan: it opens the backends, runs
+// the load engine once per planned run, shows progress, and writes the run
+// folder (summary.json, hdr/ and whatever Options.Finish derives from them)
+// under a temporary name that becomes final only when everything is written.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/load"
+	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/scenarios"
+)
+
+// RedisConnector connects to Redis as the scenario's redis section says
+// (an URL, REDIS_URL, or a private redis-server it starts), returning the
+// client and a function that releases it. It returns an error wrapping
+// backends.ErrUnavailable when no Redis can be had on this machine.
+type RedisConnector func(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, func() error, error)
+
+// Options configure Run.
+type Options struct {
+	Out     string    // the results folder; run folders are made inside it
+	Stdout  io.Writer // progress and one line per finished run
+	Stderr  io.Writer // warnings
+	Bars    bool      // draw progress bars (stdout is a terminal, not --quiet)
+	Version string
+
+	// Redis connects the backends that need it; nil skips them.
+	Redis RedisConnector
+	// Finish writes what is derived from the run folder's summary.json and
+	// hdr/ (bench.txt, report.md, charts) before the folder is committed.
+	Finish func(dir string) error
+}
+
+// Outcome is what Run produced.
+type Outcome struct {
+	Dir     string // the committed run folder
+	Summary *report.Summary
+}
+
+// ErrInterrupted is returned (wrapped) with a complete Outcome when a
+// signal cut the run short; the folder holds what was measured.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run executes plan, the expansion of s. A cancelled ctx stops the
+// current run, keeps what it measured, skips the rest and still writes the
+// folder, marked interrupted.
+func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt Options) (*Outcome, error) {
+	if opt.Stdout == nil {
+		opt.Stdout = io.Discard
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = io.Discard
+	}
+	r := &runner{s: s, opt: opt, shared: map[string]any{}}
+	defer r.closeRedis()
+
+	sum := &report.Summary{
+		Scenario:    s.Name,
+		Description: s.Description,
+		File:        s.File,
+		StartedAt:   time.Now().UTC().Truncate(time.Second),
+		Machine:     machine(),
+		Version:     opt.Version,
+		Warnings:    []string{},
+		Config:      configRecord(s),
+	}
+	for _, a := range s.Sweep {
+		sum.Sweep = append(sum.Sweep, a.Path)
+	}
+
+	// Everything that can fail because of the machine or the scenario fails
+	// here, before anything is measured: keys, Redis, backend options.
+	skipped, err := r.preflight(ctx, plan, sum)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintln(opt.Stderr, "warning:", w)
+	}
+
+	f, err := newFolder(opt.Out, s.Name, sum.StartedAt)
+	if err != nil {
+		return nil, err
+	}
+	r.folder = f
+
+	prog := newProgress(ctx, opt, len(plan))
+	for i, pr := range plan {
+		if ctx.Err() != nil {
+			sum.Interrupted = true
+			break
+		}
+		if skipped[pr.Backend] {
+			continue
+		}
+		run, err := r.one(ctx, pr, i, prog)
+		if err != nil {
+			prog.wait()
+			return nil, fmt.Errorf("run %d (%s): %w", i+1, pr.Backend, err)
+		}
+		sum.Runs = append(sum.Runs, *run)
+		if run.Interrupted {
+			sum.Interrupted = true
+			break
+		}
+	}
+	prog.wait()
+	sum.FinishedAt = time.Now().UTC().Truncate(time.Second)
+	sum.Warnings = append(sum.Warnings, r.warnings...)
+	warnAbout(sum, s)
+
+	if err := report.WriteSummary(f.tmp, sum); err != nil {
+		return nil, fmt.Errorf("writing %s: %w (the incomplete run is left in %s)", report.SummaryFile, err, f.tmp)
+	}
+	if opt.Finish != nil {
+		if err := opt.Finish(f.tmp); err != nil {
+			return nil, fmt.Errorf("writing the report: %w (the incomplete run is left in %s)", err, f.tmp)
+		}
+	}
+	if err := f.commit(); err != nil {
+		return nil, err
+	}
+	out := &Outcome{Dir: f.final, Summary: sum}
+	if sum.Interrupted {
+		return out, ErrInterrupted
+	}
+	return out, nil
+}
+
+type runner struct {
+	s      *scenarios.Scenario
+	opt    Options
+	folder *folder
+	shared map[string]any // per backend: keys and what else its nodes share
+
+	warnings []string // caveats found while running, for the summary
+
+	redisCfg   backends.RedisConfig
+	redisCli   redis.UniversalClient
+	redisClose func() error
+	redisErr   error
+}
+
+// preflight opens one node of every planned backend once, so that a bad
+// key folder or option fails now, and decides which backends are skipped.
+func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *report.Summary) (map[string]bool, error) {
+	skipped := map[string]bool{}
+	seen := map[string]bool{}
+	for _, pr := range plan {
+		if seen[pr.Backend] {
+			continue
+		}
+		seen[pr.Backend] = true
+		e, ok := backends.Lookup(pr.Backend)
+		if !ok {
+			return nil, fmt.Errorf("unknown backend %q", pr.Backend)
+		}
+		info := report.BackendInfo{
+			Name: e.Info.Name, Family: e.Info.Family, Stateful: e.Info.Stateful,
+			StoreLookups: e.Info.StoreLookups, Description: e.Info.Description,
+		}
+		env, err := r.env(ctx, pr, "preflight")
+		if errors.Is(err, backends.ErrUnavailable) {
+			info.Skipped = err.Error()
+			skipped[pr.Backend] = true
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s skipped: %v", pr.Backend, err))
+			sum.Backends = append(sum.Backends, info)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pr.Backend, err)
+		}
+		node, err := r.open(pr.Backend, env)
+		if errors.Is(err, backends.ErrUnavailable) {
+			info.Skipped = err.Error()
+			skipped[pr.Backend] = true
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s skipped: %v", pr.Backend, err))
+			sum.Backends = append(sum.Backends, info)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pr.Backend, err)
+		}
+		_ = node.Close()
+		sum.Backends = append(sum.Backends, info)
+	}
+	return skipped, nil
+}
+
+// env builds the environment of one run's nodes.
+func (r *runner) env(ctx context.Context, pr scenarios.Run, runID string) (*backends.Env, error) {
+	sc := pr.Scenario
+	env := &backends.Env{
+		Token:     sc.Token,
+		Redis:     sc.Redis,
+		KeysDir:   sc.Keys,
+		Options:   sc.Options[pr.Backend],
+		Namespace: "authbench:" + runID + ":",
+	}
+	if r.folder != nil {
+		env.Namespace = "authbench:" + r.folder.name + ":" + runID + ":"
+	}
+	e, _ := backends.Lookup(pr.Backend)
+	if e.Info.NeedsRedis {
+		cli, err := r.connect(ctx, sc.Redis)
+		if err != nil {
+			return nil, err
+		}
+		env.RedisClient = cli
+	}
+	return env, nil
+}
+
+// open opens one node, sharing keys and the like between every node and
+// every run of a backend.
+func (r *runner) open(name string, env *backends.Env) (backends.Strategy, error) {
+	env.Shared = r.shared[name]
+	node, err := backends.Open(name, env)
+	if err != nil {
+		return nil, err
+	}
+	r.shared[name] = env.Shared
+	return node, nil
+}
+
+// connect returns a Redis client for cfg, reusing the current one when the
+// configuration is the same.
+func (r *runner) connect(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, error) {
+	if r.redisCli != nil && r.redisCfg == cfg {
+		return r.redisCli, nil
+	}
+	if r.redisErr != nil && r.redisCfg == cfg {
+		return nil, r.redisErr
+	}
+	r.closeRedis()
+	r.redisCfg = cfg
+	if r.opt.Redis == nil {
+		r.redisErr = fmt.Errorf("%w: this build has no Redis support", backends.ErrUnavailable)
+		return nil, r.redisErr
+	}
+	cli, closeFn, err := r.opt.Redis(ctx, cfg)
+	if err != nil {
+		r.redisErr = err
+		return nil, err
+	}
+	r.redisCli, r.redisClose = cli, closeFn
+	return cli, nil
+}
+
+func (r *runner) closeRedis() {
+	if r.redisClose != nil {
+		_ = r.redisClose()
+	}
+	r.redisCli, r.redisClose, r.redisErr = nil, nil, nil
+}
+
+// one executes one planned run.
+func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *progress) (*report.Run, error) {
+	sc := pr.Scenario
+	id := fmt.Sprintf("%04d", index+1)
+	env, err := r.env(ctx, pr, id)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]backends.Strategy, 0, sc.Cluster.Nodes)
+	defer func() {
+		for _, n := range nodes {
+			_ = n.Close()
+		}
+	}()
+	for range max(1, sc.Cluster.Nodes) {
+		node, err := r.open(pr.Backend, env)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	cfg := load.Config{
+		Model:          sc.Load.Model,
+		Clients:        sc.Load.Clients,
+		Rate:           sc.Load.Rate,
+		Think:          sc.Load.Think,
+		Duration:       sc.Duration,
+		Warmup:         sc.Warmup,
+		Users:          sc.Users,
+		Seed:           sc.Seed,
+		RevocationRate: sc.Revocation.Rate,
+		Replay:         sc.Revocation.Replay,
+		Routing:        sc.Cluster.Routing,
+		Leeway:         sc.Token.Leeway,
+		Grace:          max(2*time.Second, 2*sc.Redis.Timeout),
+	}
+	eng, err := load.New(cfg, nodes)
+	if err != nil {
+		return nil, err
+	}
+	label := runLabel(pr)
+	bar := prog.start(label, sc.Warmup+sc.Duration, eng.Completed)
+	res, err := eng.Run(ctx)
+	bar.done()
+	if err != nil {
+		return nil, err
+	}
+	run := convert(res, pr, id, cfg)
+	if res.Abandoned > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d requests were still in flight %s after the end and were abandoned", id, label, res.Abandoned, cfg.Grace))
+	}
+	if res.Clamped > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d latencies above the histogram's 1 h range were recorded as 1 h", id, label, res.Clamped))
+	}
+	e, _ := backends.Lookup(pr.Backend)
+	run.StoreLookupsPerValidate = e.Info.StoreLookups
+	run.Store = storeSize(nodes, e.Info.NeedsRedis, sc.Redis.Timeout)
+
+	for name, h := range res.Hists {
+		comment := fmt.Sprintf("authbench run %s: %s, %s, latency in ns", id, label, name)
+		h.SetStartTimeMs(res.MeasuredStart.UnixMilli())
+		h.SetEndTimeMs(res.MeasuredStart.Add(res.Measured).UnixMilli())
+		if err := report.WriteHistogram(report.HistogramPath(r.folder.tmp, id, name), h, comment); err != nil {
+			return nil, err
+		}
+	}
+	prog.finished(run, label)
+	return run, nil
+}
+
+// storeSize asks the nodes how big their store is: the sum over nodes of
+// their own stores, or the first node's answer for a store they share.
+func storeSize(nodes []backends.Strategy, shared bool, timeout time.Duration) report.Store {
+	out := report.Store{Bytes: -1}
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	for i, n := range nodes {
+		sz, ok := n.(backends.Sizer)
+		if !ok || (shared && i > 0) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*timeout)
+		entries, bytes, err := sz.StoreSize(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		out.Entries += entries
+		if bytes >= 0 {
+			out.Bytes = max(out.Bytes, 0) + bytes
+		}
+	}
+	return out
+}
+
+// runLabel names a run for people: backend, point and repeat.
+func runLabel(pr scenarios.Run) string {
+	var b strings.Builder
+	b.WriteString(pr.Backend)
+	for _, p := range pr.Point {
+		fmt.Fprintf(&b, " %s=%s", lastPart(p.Path), p.Value)
+	}
+	fmt.Fprintf(&b, " #%d", pr.Repeat)
+	return b.String()
+}
+
+func lastPart(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+func machine() report.Machine {
+	host, _ := os.Hostname()
+	return report.Machine{
+		CPUs:       runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Go:         runtime.Version(),
+		OS:         runtime.GOOS,
+		Arch:       runtime.GOARCH,
+		Hostname:   host,
+	}
+}
+
+// warnAbout adds the caveats a reader of the report needs.
+func warnAbout(sum *report.Summary, s *scenarios.Scenario) {
+	if s.Repeat < 3 {
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("repeat is %d: fewer than 3 repeats per point give no confidence interval and no significance test", s.Repeat))
+	}
+	if sum.Interrupted {
+		sum.Warnings = append(sum.Warnings, "the run was interrupted: the last run is partial and later runs are missing")
+	}
+	for _, run := range sum.Runs {
+		var problems []string
+		if n := run.Outcomes.Errors; n > 0 {
+			problems = append(problems, fmt.Sprintf("%d validation errors", n))
+		}
+		for _, op := range report.Ops {
+			if n := run.Ops[op].Errors; n > 0 && op != report.OpValidate {
+				problems = append(problems, fmt.Sprintf("%d failed %ss", n, op))
+			}
+		}
+		if len(problems) > 0 {
+			sum.Degraded = true
+			msg := fmt.Sprintf("run %s (%s, repeat %d): %s", run.ID, run.Backend, run.Repeat, strings.Join(problems, ", "))
+			if len(run.ErrorSamples) > 0 {
+				msg += "; first error: " + run.ErrorSamples[0]
+			}
+			sum.Warnings = append(sum.Warnings, msg)
+		}
+		if run.Open != nil && run.Open.Missed > 0 {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("run %s (%s, repeat %d): %d requests due were never started: the backend could not keep up with %.0f req/s", run.ID, run.Backend, run.Repeat, run.Open.Missed, run.Open.TargetRate))
+		}
+	}
+}
