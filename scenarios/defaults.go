@@ -36,6 +36,7 @@ const (
 const (
 	MaxFileSize    = 1 << 20 // bytes of YAML
 	MaxDepth       = 32      // nesting of mappings and sequences
+	MaxTokens      = 10000   // YAML tokens in one file or --set value
 	MaxDuration    = 24 * time.Hour
 	MaxWarmup      = time.Hour
 	MaxRepeat      = 1000
@@ -46,7 +47,8 @@ const (
 	MaxTTL         = 30 * 24 * time.Hour
 	MaxLeeway      = 24 * time.Hour
 	MaxClaimsBytes = 65536
-	MaxStringLen   = 256
+	MaxStringLen   = 256  // issuer, audience
+	MaxDescription = 1024 // characters
 	MaxNodes       = 64
 	MaxPoolSize    = 10_000
 	MaxRedisTime   = time.Minute

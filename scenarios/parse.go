@@ -185,9 +185,15 @@ func checkTokens(name string, tokens token.Tokens) error {
 		}
 		return origin{File: name, Line: tk.Position.Line, Col: tk.Position.Column}
 	}
+	if len(tokens) > MaxTokens {
+		// The YAML library's parser is quadratic in the entries of a
+		// mapping: bound the work long before that matters.
+		return pos(tokens[MaxTokens]).errorf("too many YAML tokens (more than %d); a scenario is a few dozen lines", MaxTokens)
+	}
 	flow := 0
 	var indents []int
 	lastLine := 0
+	docs, content := 0, false
 	for _, tk := range tokens {
 		switch tk.Type {
 		case token.InvalidType:
@@ -204,12 +210,21 @@ func checkTokens(name string, tokens token.Tokens) error {
 			return pos(tk).errorf("merge keys (<<) are not supported in scenario files")
 		case token.CommentType:
 			continue
+		case token.DocumentHeaderType:
+			// A "---" after content starts a second document.
+			if docs++; docs > 1 || content {
+				return pos(tk).errorf("a scenario file holds one YAML document; found a second one")
+			}
+			continue
 		case token.SequenceStartType, token.MappingStartType:
 			flow++
 		case token.SequenceEndType, token.MappingEndType:
 			if flow > 0 {
 				flow--
 			}
+		}
+		if tk.Type != token.DocumentEndType {
+			content = true
 		}
 		if tk.Position != nil && tk.Position.Line != lastLine {
 			lastLine = tk.Position.Line

@@ -142,14 +142,14 @@ func (s *Scenario) clone() *Scenario {
 	for k, v := range s.Options {
 		c.Options[k] = deepCopy(reflect.ValueOf(v), 0).Interface()
 	}
-	c.Sweep = make([]Axis, len(s.Sweep))
-	for i, a := range s.Sweep {
-		c.Sweep[i] = Axis{
+	c.Sweep = nil
+	for _, a := range s.Sweep {
+		c.Sweep = append(c.Sweep, Axis{
 			Path:    a.Path,
 			Values:  slices.Clone(a.Values),
 			nodes:   slices.Clone(a.nodes), // parsed nodes are never modified
 			origins: slices.Clone(a.origins),
-		}
+		})
 	}
 	c.origins = maps.Clone(s.origins)
 	if c.origins == nil {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
@@ -131,6 +132,8 @@ func (s *Scenario) Validate() error {
 		{s.Name == "", []string{"name"}, "name: required ([a-z0-9-]+, used in the run folder's name)"},
 		{s.Name != "" && (!nameRE.MatchString(s.Name) || len(s.Name) > 64), []string{"name"},
 			fmt.Sprintf("name: must be 1 to 64 lower-case letters, digits or dashes, got %s", quoteClip(s.Name))},
+		{utf8.RuneCountInString(s.Description) > MaxDescription, []string{"description"},
+			fmt.Sprintf("description: at most %d characters, got %d", MaxDescription, utf8.RuneCountInString(s.Description))},
 		{len(s.Backends) == 0, []string{"backends"}, "backends: required: list at least one backend (see authbench list)"},
 		{len(s.Backends) > MaxBackends, []string{"backends"}, fmt.Sprintf("backends: at most %d, got %d", MaxBackends, len(s.Backends))},
 	}
