@@ -32,6 +32,31 @@ func BenchmarkJWTHS256Validate(b *testing.B) {
 	}
 }
 
+// BenchmarkJWTHS256ValidateParallel is the same reference call from all Ps
+// at once: compare it with the engine's BenchmarkEngineJWTHS256/clients=GOMAXPROCS.
+func BenchmarkJWTHS256ValidateParallel(b *testing.B) {
+	s := openTest(b, "jwt-hs256", 0)
+	c, err := s.Issue(context.Background(), "bench-user")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tc := DefaultToken
+	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"})}, claimsOptions(&tc, func() time.Time { return t0 })...)
+	p := jwt.NewParser(opts...)
+	secret := testKeys.HMAC
+	keyfunc := func(*jwt.Token) (any, error) { return secret, nil }
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var claims jwt.RegisteredClaims
+			if _, err := p.ParseWithClaims(c.Token, &claims, keyfunc); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkValidate measures each token backend's Validate on a fresh token,
 // serially and from all Ps at once.
 func BenchmarkValidate(b *testing.B) {
