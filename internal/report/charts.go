@@ -171,10 +171,10 @@ func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*Figure
 		if err != nil {
 			continue
 		}
-		l.Color = v.colorFor(b)
-		l.Width = vg.Points(1.6)
+		st := v.styleFor(b)
+		l.LineStyle = st.line(vg.Points(1.6))
 		p.Add(l)
-		f.addSeries(b, l.Color)
+		f.addSeries(b, st, kindLine)
 	}
 	if len(f.Series) == 0 {
 		return nil, "no backend at the headline point has a validate histogram log"
@@ -212,10 +212,10 @@ func (v *view) throughputFigure() (*Figure, string) {
 		if useCI {
 			lo, hi = st.thr.Lo, st.thr.Hi
 		}
-		c := v.colorFor(b)
-		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.thr.Center}, lo: []float64{lo}, hi: []float64{hi}, width: 0.7, color: c, logBase: logY})
+		sty := v.styleFor(b)
+		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.thr.Center}, lo: []float64{lo}, hi: []float64{hi}, width: 0.7, style: sty, logBase: logY})
 		labels.add(float64(i), hi, countTick(st.thr.Center)+"/s")
-		f.addSeries(b, c)
+		f.addSeries(b, sty, kindBar)
 	}
 	p.Add(&barLabels{labels})
 	if logY {
@@ -255,9 +255,9 @@ func (v *view) percentilesFigure() (*Figure, string) {
 				dropped = true
 			}
 		}
-		c := v.colorFor(b)
-		p.Add(&bars{xs: xs, ys: vals, width: w * 0.9, color: c, logBase: true})
-		f.addSeries(b, c)
+		sty := v.styleFor(b)
+		p.Add(&bars{xs: xs, ys: vals, width: w * 0.9, style: sty, logBase: true})
+		f.addSeries(b, sty, kindBar)
 	}
 	nominalX(p, percentileNames, vg.Inch)
 	if dropped {
@@ -384,12 +384,12 @@ func (v *view) sweepFigure(k int, path string, along []string) *Figure {
 		if len(txy) == 0 {
 			continue
 		}
-		c := v.colorFor(b)
-		addLine(thr, txy, c)
+		sty := v.styleFor(b)
+		addLine(thr, txy, sty)
 		if len(lxy) > 0 {
-			addLine(lat, lxy, c)
+			addLine(lat, lxy, sty)
 		}
-		f.addSeries(b, c)
+		f.addSeries(b, sty, kindLinePoints)
 	}
 	if dropped {
 		f.note("p99 values of 0 ns are not drawn (a log axis has no zero).")
@@ -409,13 +409,13 @@ func (v *view) sweepFigure(k int, path string, along []string) *Figure {
 	return f
 }
 
-func addLine(p *plot.Plot, xys plotter.XYs, c color.Color) {
+func addLine(p *plot.Plot, xys plotter.XYs, st seriesStyle) {
 	l, s, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return
 	}
-	l.Color, l.Width = c, vg.Points(1.6)
-	s.Color, s.Shape = c, draw.CircleGlyph{}
+	l.LineStyle = st.line(vg.Points(1.6))
+	s.Color, s.Shape = st.Color, st.Glyph
 	s.Radius = vg.Points(2.5)
 	p.Add(l, s)
 }
@@ -433,23 +433,24 @@ func (v *view) revocationBackends() []string {
 }
 
 // revocationFigure draws, per backend, the share of revoked credentials
-// accepted after revocation and the exposure window p50/p99/max.
+// accepted after revocation (top) and the exposure window p50/p99/max
+// (bottom). The panels are stacked, each the full width, so that a run of
+// many backends keeps its names and value labels apart.
 func (v *view) revocationFigure() (*Figure, string) {
 	bs := v.revocationBackends()
 	if len(bs) == 0 {
 		return nil, "no revoked credential was replayed (revocation.rate or revocation.replay is 0)"
 	}
-	f := newFigure("revocation", "Revocation: replayed revoked credentials"+v.at(v.headline), 1, 2)
-	share, exp := f.Plots[0][0], f.Plots[0][1]
-	// No panel titles: gonum aligns the data areas, not the titles, so
-	// titles over panels with different tick labels would sit unevenly.
+	f := newFigure("revocation", "Revocation: replayed revoked credentials"+v.at(v.headline), 2, 1)
+	f.Height = 8.5 * vg.Inch
+	share, exp := f.Plots[0][0], f.Plots[1][0]
 	share.Y.Label.Text = "accepted after revocation (% of replayed)"
 	share.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
-	exp.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 
 	stats := []string{"p50", "p99", "max"}
 	values := map[string][]float64{}
 	minPos, max := math.Inf(1), 0.0
+	zero := false
 	for _, b := range bs {
 		st := v.stats[v.headline][b]
 		vals := []float64{st.expP50 * 1e6, st.expP99 * 1e6, st.expMax * 1e6} // ms → ns
@@ -457,61 +458,70 @@ func (v *view) revocationFigure() (*Figure, string) {
 		for _, x := range vals {
 			if x > 0 {
 				minPos = math.Min(minPos, x)
+			} else {
+				zero = true
 			}
 			max = math.Max(max, x)
 		}
 	}
-	// A log axis when the windows span decades (milliseconds to minutes);
-	// otherwise linear, which shows zero windows as they are.
+	// A log axis when the windows span decades (milliseconds to minutes),
+	// with zeros in a band of their own; otherwise linear, which shows
+	// zero windows as they are (a flat stub on the axis).
 	logY := max > 0 && max/minPos >= 100
-	floor := 0.0
+	var band zeroBand
 	if logY {
 		useLogDurations(&exp.Y)
 		exp.Y.Label.Text = "exposure window (log scale)"
-		floor = minPos / 3
-		exp.Y.Min = floor
+		exp.Y.Min = minPos / 3
+		if zero {
+			band = newZeroBand(minPos, max)
+			useZeroBand(exp, &exp.Y, band, true)
+		}
 	} else {
 		exp.Y.Label.Text = "exposure window"
 		exp.Y.Tick.Marker = durLinearTicks{}
 		exp.Y.Min = 0
 	}
+	exp.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 	w := 0.8 / float64(len(bs))
 	shareLabels := newPointLabels()
-	zeroLabels := newPointLabels()
 	var zeroNames []string
 	for i, b := range bs {
 		st := v.stats[v.headline][b]
-		c := v.colorFor(b)
-		share.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.exposedShare * 100}, width: 0.7, color: c})
+		sty := v.styleFor(b)
+		share.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.exposedShare * 100}, width: 0.7, style: sty, zeroStub: true})
 		shareLabels.add(float64(i), st.exposedShare*100, shortPct(st.exposedShare))
-		var xs []float64
+		var xs, ys []float64
 		for g := range stats {
-			x := float64(g) + (float64(i)-float64(len(bs)-1)/2)*w
-			xs = append(xs, x)
-			if values[b][g] == 0 && g == 2 && logY {
-				zeroNames = append(zeroNames, b)
+			xs = append(xs, float64(g)+(float64(i)-float64(len(bs)-1)/2)*w)
+			y := values[b][g]
+			if y == 0 && logY {
+				y = band.At
 			}
+			ys = append(ys, y)
 		}
-		exp.Add(&bars{xs: xs, ys: values[b], width: w * 0.9, color: c, logBase: logY})
-		for g, x := range xs {
-			if values[b][g] == 0 {
-				zeroLabels.add(x, floor, "0")
-			}
+		if values[b][2] == 0 {
+			zeroNames = append(zeroNames, b)
 		}
-		f.addSeries(b, c)
+		exp.Add(&bars{xs: xs, ys: ys, width: w * 0.9, style: sty, logBase: logY, zeroStub: true})
+		f.addSeries(b, sty, kindBar)
 	}
 	share.Add(&barLabels{shareLabels})
-	exp.Add(&barLabels{zeroLabels})
-	nominalX(share, bs, (f.Width/2-vg.Inch)/vg.Length(len(bs)))
+	nominalX(share, bs, (f.Width-2.5*vg.Inch)/vg.Length(len(bs)))
 	share.Y.Min, share.Y.Max = 0, 112
+	share.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0%"}, {Value: 25}, {Value: 50, Label: "50%"}, {Value: 75}, {Value: 100, Label: "100%"}}
 	nominalX(exp, stats, vg.Inch)
 	if max == 0 {
 		exp.Y.Max = 1e6 // an empty frame of 1 ms rather than a degenerate axis
 	}
 	if len(zeroNames) > 0 {
-		f.note("%s never accepted a revoked credential: exposure window 0, marked \"0\" at the bottom of the log axis.", strings.Join(zeroNames, ", "))
+		where := "drawn as a flat stub on the 0 line"
+		if logY {
+			where = fmt.Sprintf("drawn in the shaded band marked %q", zeroLabel)
+		}
+		f.note("%s never accepted a revoked credential: exposure window 0, %s.", strings.Join(zeroNames, ", "), where)
 	}
-	f.Caption = fmt.Sprintf("Left: share of the revoked credentials replayed by the attacker that were accepted at least once after their revocation. Right: time from revocation to the last accepted replay, over replayed credentials (0 when never accepted). Medians over repeats%s.", v.at(v.headline))
+	f.Caption = fmt.Sprintf("Top: share of the revoked credentials replayed by the attacker that were accepted at least once after their revocation. Bottom: time from revocation to the last accepted replay, over replayed credentials (0 when never accepted). Medians over repeats%s.", v.at(v.headline))
 	return f, ""
 }
 
@@ -543,8 +553,8 @@ func (durLinearTicks) Ticks(min, max float64) []plot.Tick {
 
 // tradeoffFigure places each backend by validate p99 (cost) and exposure
 // p99 (what a stolen, revoked credential is worth): the note's argument in
-// one picture. A zero exposure cannot sit on a log axis, so it is drawn on
-// the floor of the axis and labelled as zero.
+// one picture. A zero exposure cannot sit on a log axis, so it is drawn in
+// a band of its own under every non-zero value (see zeroBand).
 func (v *view) tradeoffFigure() (*Figure, string) {
 	bs := v.revocationBackends()
 	if len(bs) == 0 {
@@ -558,19 +568,24 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 	useLogDurations(&p.X)
 	useLogDurations(&p.Y)
 	p.Add(plotter.NewGrid())
-	minPos, minX := math.Inf(1), math.Inf(1)
+	minPos, maxExp := math.Inf(1), 0.0
 	for _, b := range bs {
-		st := v.stats[v.headline][b]
-		if st.expP99 > 0 {
+		if st := v.stats[v.headline][b]; st.expP99 > 0 && st.p99 > 0 {
 			minPos = math.Min(minPos, st.expP99*1e6)
-		}
-		if st.p99 > 0 {
-			minX = math.Min(minX, st.p99)
+			maxExp = math.Max(maxExp, st.expP99*1e6)
 		}
 	}
-	floor := 1e6 // 1 ms when no backend was ever exposed
-	if !math.IsInf(minPos, 0) {
-		floor = minPos / 10
+	if math.IsInf(minPos, 0) {
+		minPos, maxExp = 1e6, 1e6 // no backend was ever exposed: a band under 1 ms
+	}
+	// The axis reaches 3× the largest exposure (room for labels).
+	band := newZeroBand(minPos, 3*maxExp)
+	for _, b := range bs {
+		if st := v.stats[v.headline][b]; st.p99 > 0 && st.expP99 <= 0 {
+			// The band goes under the points: plotters draw in order.
+			useZeroBand(p, &p.Y, band, true)
+			break
+		}
 	}
 	labels := newPointLabels()
 	var zeros, noLatency []string
@@ -581,33 +596,31 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 			continue
 		}
 		y := st.expP99 * 1e6
-		label := b
 		if y <= 0 {
-			y = floor
-			label += " (0)"
+			y = band.At
 			zeros = append(zeros, b)
 		}
-		c := v.colorFor(b)
+		sty := v.styleFor(b)
 		sc, err := plotter.NewScatter(plotter.XYs{{X: st.p99, Y: y}})
 		if err != nil {
 			continue
 		}
-		sc.Color, sc.Shape, sc.Radius = c, draw.CircleGlyph{}, vg.Points(5)
+		sc.Color, sc.Shape, sc.Radius = sty.Color, sty.Glyph, vg.Points(5)
 		p.Add(sc)
-		labels.add(st.p99, y, label)
-		f.addSeries(b, c)
+		labels.add(st.p99, y, b)
+		f.addSeries(b, sty, kindPoint)
 	}
 	if len(f.Series) == 0 {
 		return nil, "no backend with replays has a validate p99"
 	}
 	p.Add(labels)
-	p.Y.Min = math.Min(p.Y.Min, floor/2)
 	// Room for the labels right of the rightmost point.
 	p.X.Max *= 4
 	p.X.Min /= 2
 	p.Y.Max *= 3
 	if len(zeros) > 0 {
-		f.note("%s never accepted a revoked credential (exposure 0); drawn on the floor of the log axis at %s and labelled (0).", strings.Join(zeros, ", "), durTick(floor))
+		p.Y.Min = band.Bottom
+		f.note("%s never accepted a revoked credential (exposure 0): drawn in the shaded band at the bottom, marked %q, below every non-zero exposure.", strings.Join(zeros, ", "), zeroLabel)
 	}
 	if len(noLatency) > 0 {
 		f.note("%s: validate p99 of 0, not drawn.", strings.Join(noLatency, ", "))
@@ -622,18 +635,25 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 func (v *view) timelineFigure() (*Figure, string) {
 	runs := map[string]*Run{}
 	revs := false
+	longest := 0
 	for _, b := range v.headlineBackends() {
 		r := v.runs[v.headline][b][0]
 		if len(r.Timeline) == 0 {
 			continue
 		}
 		runs[b] = r
+		longest = max(longest, len(r.Timeline))
 		for _, s := range r.Timeline {
 			revs = revs || s.Revocations > 0
 		}
 	}
 	if len(runs) == 0 {
 		return nil, "the runs hold no per-second timeline"
+	}
+	if longest < 2 {
+		// One point per backend on an axis from −1 to 1 s would read as
+		// a time series and show nothing.
+		return nil, "the measured periods lasted under two seconds: one per-second point per run, no timeline"
 	}
 	rows := 2
 	if revs {
@@ -672,7 +692,7 @@ func (v *view) timelineFigure() (*Figure, string) {
 		if !ok {
 			continue
 		}
-		c := v.colorFor(b)
+		sty := v.styleFor(b)
 		var txy, lxy, rxy plotter.XYs
 		for _, s := range r.Timeline {
 			x := float64(s.T)
@@ -684,23 +704,23 @@ func (v *view) timelineFigure() (*Figure, string) {
 			}
 			rxy = append(rxy, plotter.XY{X: x, Y: float64(s.Revocations)})
 		}
-		addLine(thr, txy, c)
+		addLine(thr, txy, sty)
 		if len(lxy) > 0 {
-			addLine(lat, lxy, c)
+			addLine(lat, lxy, sty)
 		}
 		revSeries[b] = rxy
-		f.addSeries(b, c)
+		f.addSeries(b, sty, kindLinePoints)
 	}
 	if rev != nil {
 		// The revoker follows the scenario, so every backend usually
 		// gets the same logouts; identical lines would hide each other,
 		// so one grey line stands for all of them then.
 		if sameSeries(revSeries) {
-			addLine(rev, revSeries[f.Series[0]], color.Gray{Y: 90})
+			addLine(rev, revSeries[f.Series[0]], seriesStyle{Color: color.RGBA{0x5a, 0x5a, 0x5a, 0xff}, Glyph: draw.CircleGlyph{}})
 			rev.Title.Text += " (the same for every backend)"
 		} else {
 			for _, b := range f.Series {
-				addLine(rev, revSeries[b], v.colorFor(b))
+				addLine(rev, revSeries[b], v.styleFor(b))
 			}
 		}
 		rev.Y.Min = 0
@@ -750,11 +770,11 @@ func (v *view) tokenFigure() (*Figure, string) {
 	max := 0.0
 	for i, b := range bs {
 		st := v.stats[v.headline][b]
-		c := v.colorFor(b)
-		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.tokenBytes}, width: 0.7, color: c})
+		sty := v.styleFor(b)
+		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.tokenBytes}, width: 0.7, style: sty})
 		labels.add(float64(i), st.tokenBytes, fmt.Sprintf("%.0f", st.tokenBytes))
 		max = math.Max(max, st.tokenBytes)
-		f.addSeries(b, c)
+		f.addSeries(b, sty, kindBar)
 	}
 	labels.style.XAlign = draw.XLeft
 	p.Add(&barLabels{labels})

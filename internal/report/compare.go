@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
-	"image/color"
 	"io"
 	"math"
 	"strconv"
@@ -315,7 +314,7 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 // Figure draws the change from A to B side by side: throughput change on
 // the left, p99 change on the right, one bar per backend grouped by point.
 // Bars whose change is not significant (or cannot be tested) are drawn
-// pale. nil when no backend is in both runs.
+// white, hatched in the backend's colour. nil when no backend is in both runs.
 func (c *Comparison) Figure() *Figure {
 	f := newFigure("compare", fmt.Sprintf("Change from A (%s) to B (%s)", c.NameA, c.NameB), 1, 2)
 	// Only backends and points present in both runs get a slot.
@@ -348,19 +347,17 @@ func (c *Comparison) Figure() *Figure {
 		p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 		w := 0.8 / float64(len(shown))
 		for i, bk := range shown {
-			base := palette[c.colors[bk]%len(palette)]
+			sty := styleFor(c.colors[bk])
 			for _, d := range c.Deltas {
 				if d.Metric != metric || d.Backend != bk || math.IsNaN(d.Change) {
 					continue
 				}
 				g := indexOf(points, d.Point)
-				col := color.Color(base)
-				if !d.Significant || d.Note != "" {
-					col, pale = lighten(base), true
-				}
+				faint := !d.Significant || d.Note != ""
+				pale = pale || faint
 				x := float64(g) + (float64(i)-float64(len(shown)-1)/2)*w
-				p.Add(&bars{xs: []float64{x}, ys: []float64{d.Change * 100}, width: w * 0.9, color: col})
-				f.addSeries(bk, base)
+				p.Add(&bars{xs: []float64{x}, ys: []float64{d.Change * 100}, width: w * 0.9, style: sty, pale: faint, zeroStub: true})
+				f.addSeries(bk, sty, kindBar)
 			}
 		}
 		nominalX(p, labels, (f.Width/2-vg.Inch)/vg.Length(len(labels)))
@@ -371,7 +368,7 @@ func (c *Comparison) Figure() *Figure {
 	}
 	f.Caption = "Change of the median from A to B per backend and point."
 	if pale {
-		f.Caption += " Pale bars: the difference is not significant, or there are too few repeats to tell."
+		f.Caption += " Hatched white bars: the difference is not significant, or there are too few repeats to tell."
 	}
 	return f
 }
@@ -383,12 +380,6 @@ func indexOf(xs []string, x string) int {
 		}
 	}
 	return -1
-}
-
-// lighten mixes c with white, for bars whose change is not significant.
-func lighten(c color.RGBA) color.RGBA {
-	mix := func(v uint8) uint8 { return uint8((int(v) + 2*255) / 3) }
-	return color.RGBA{mix(c.R), mix(c.G), mix(c.B), 0xff}
 }
 
 // pctTicks labels a linear axis of percentages with a sign.

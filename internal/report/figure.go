@@ -55,7 +55,7 @@ func newFigure(name, title string, rows, cols int) *Figure {
 	f.legend.Top, f.legend.Left = true, true
 	f.legend.TextStyle.Font.Size = vg.Points(10)
 	f.legend.Padding = vg.Points(4)
-	f.legend.ThumbnailWidth = vg.Points(14)
+	f.legend.ThumbnailWidth = vg.Points(24)
 	f.Plots = make([][]*plot.Plot, rows)
 	for i := range f.Plots {
 		f.Plots[i] = make([]*plot.Plot, cols)
@@ -80,12 +80,12 @@ func newPlot() *plot.Plot {
 
 // addSeries registers a backend in the figure's legend once, whatever the
 // number of panels it appears in.
-func (f *Figure) addSeries(backend string, c color.Color) {
+func (f *Figure) addSeries(backend string, st seriesStyle, kind seriesKind) {
 	if contains(f.Series, backend) {
 		return
 	}
 	f.Series = append(f.Series, backend)
-	f.legend.Add(backend, swatch{c})
+	f.legend.Add(backend, swatch{st: st, kind: kind})
 }
 
 func (f *Figure) note(format string, args ...any) {
@@ -115,10 +115,32 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 	canvases := plot.Align(f.Plots, tiles, c)
 	for i := range f.Plots {
+		// plot.Align lines up the data areas, not the canvases, so each
+		// panel would draw its title at a different height; draw the
+		// titles of a row at one height instead, over their data areas.
+		top := vg.Length(math.Inf(1))
 		for j, p := range f.Plots[i] {
-			if p != nil {
-				p.Draw(canvases[i][j])
+			if p != nil && p.Title.Text != "" {
+				top = min(top, canvases[i][j].Max.Y)
 			}
+		}
+		for j, p := range f.Plots[i] {
+			if p == nil {
+				continue
+			}
+			if p.Title.Text == "" {
+				p.Draw(canvases[i][j])
+				continue
+			}
+			sty := p.Title.TextStyle
+			hidden := sty
+			hidden.Color = color.Transparent
+			p.Title.TextStyle = hidden
+			p.Draw(canvases[i][j])
+			p.Title.TextStyle = sty
+			da := p.DataCanvas(canvases[i][j])
+			descent := sty.FontExtents().Descent
+			canvases[i][j].FillText(sty, vg.Point{X: da.Center().X, Y: top + descent}, p.Title.Text)
 		}
 	}
 }
@@ -181,35 +203,168 @@ func (f *Figure) drawSafely(c draw.Canvas) (err error) {
 	return nil
 }
 
-// palette is Tableau 10: distinct hues that stay apart for readers with
-// the common colour-vision deficiencies, in an order where neighbours differ.
+// palette is Tableau 20 reordered: its ten saturated hues first, then
+// their light companions, so the first ten backends of a run get hues that
+// stay apart for readers with the common colour-vision deficiencies and
+// each later backend the light tint of a hue ten places earlier.
 var palette = []color.RGBA{
 	{0x4e, 0x79, 0xa7, 0xff}, // blue
 	{0xf2, 0x8e, 0x2b, 0xff}, // orange
 	{0xe1, 0x57, 0x59, 0xff}, // red
-	{0x76, 0xb7, 0xb2, 0xff}, // teal
+	{0x49, 0x98, 0x94, 0xff}, // teal
 	{0x59, 0xa1, 0x4f, 0xff}, // green
-	{0xed, 0xc9, 0x48, 0xff}, // yellow
+	{0xb6, 0x99, 0x2d, 0xff}, // olive
 	{0xb0, 0x7a, 0xa1, 0xff}, // purple
-	{0xff, 0x9d, 0xa7, 0xff}, // pink
-	{0x9c, 0x75, 0x5f, 0xff}, // brown
-	{0xba, 0xb0, 0xac, 0xff}, // grey
+	{0xd3, 0x72, 0x95, 0xff}, // pink
+	{0x9d, 0x76, 0x60, 0xff}, // brown
+	{0x79, 0x70, 0x6e, 0xff}, // grey
+	{0xa0, 0xcb, 0xe8, 0xff}, // light blue
+	{0xff, 0xbe, 0x7d, 0xff}, // light orange
+	{0xff, 0x9d, 0x9a, 0xff}, // light red
+	{0x86, 0xbc, 0xb6, 0xff}, // light teal
+	{0x8c, 0xd1, 0x7d, 0xff}, // light green
+	{0xf1, 0xce, 0x63, 0xff}, // yellow
+	{0xd4, 0xa6, 0xc8, 0xff}, // light purple
+	{0xfa, 0xbf, 0xd2, 0xff}, // light pink
+	{0xd7, 0xb5, 0xa6, 0xff}, // light brown
+	{0xba, 0xb0, 0xac, 0xff}, // light grey
 }
 
-// colorFor gives a backend the colour of its position in Summary.Backends,
+// Past the palette, a backend is told apart by a second cue: a dash
+// pattern on lines, a marker shape on points, hatching on bars. Variant 0
+// (the first len(palette) backends) is plain.
+var (
+	variantDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)}}
+	variantGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}}
+)
+
+// seriesStyle is how one backend is drawn in every chart of a run.
+type seriesStyle struct {
+	Color   color.RGBA
+	Variant int // 0: plain; above: dashes, another marker, hatching
+	Dashes  []vg.Length
+	Glyph   draw.GlyphDrawer
+}
+
+// styleFor gives the i-th backend of a run its style: palette colour
+// first, then a variant, so no two of the first
+// len(palette)*len(variantDashes) backends look alike.
+func styleFor(i int) seriesStyle {
+	if i < 0 {
+		i = 0
+	}
+	n := len(palette) * len(variantDashes)
+	k := (i % n) / len(palette)
+	return seriesStyle{Color: palette[i%len(palette)], Variant: k, Dashes: variantDashes[k], Glyph: variantGlyphs[k]}
+}
+
+// styleFor gives a backend the style of its position in Summary.Backends,
 // the same in every chart of a run.
-func (v *view) colorFor(backend string) color.Color {
-	return palette[v.colorIndex[backend]%len(palette)]
+func (v *view) styleFor(backend string) seriesStyle {
+	return styleFor(v.colorIndex[backend])
 }
 
-// swatch is a legend thumbnail: a filled square in the series colour.
-type swatch struct{ c color.Color }
+// colorFor is the backend's colour, for marks that carry no other cue.
+func (v *view) colorFor(backend string) color.Color {
+	return v.styleFor(backend).Color
+}
+
+// line returns the style's line at width w.
+func (s seriesStyle) line(w vg.Length) draw.LineStyle {
+	return draw.LineStyle{Color: s.Color, Width: w, Dashes: s.Dashes}
+}
+
+// seriesKind selects the legend thumbnail: it shows the mark as drawn.
+type seriesKind int
+
+const (
+	kindBar        seriesKind = iota // filled square, hatched past the palette
+	kindLine                         // line with the dash pattern
+	kindLinePoints                   // line with the dash pattern and marker
+	kindPoint                        // marker alone
+)
+
+// swatch is a legend thumbnail in the series style.
+type swatch struct {
+	st   seriesStyle
+	kind seriesKind
+}
 
 func (s swatch) Thumbnail(c *draw.Canvas) {
-	side := c.Max.Y - c.Min.Y
-	r := vg.Rectangle{Min: vg.Point{X: c.Min.X, Y: c.Min.Y}, Max: vg.Point{X: c.Min.X + side*1.6, Y: c.Max.Y}}
-	c.SetColor(s.c)
+	h := c.Max.Y - c.Min.Y
+	r := vg.Rectangle{Min: c.Min, Max: vg.Point{X: c.Min.X + h*1.6, Y: c.Max.Y}}
+	mid := vg.Point{X: (r.Min.X + r.Max.X) / 2, Y: (r.Min.Y + r.Max.Y) / 2}
+	glyph := draw.GlyphStyle{Color: s.st.Color, Radius: h * 0.32, Shape: s.st.Glyph}
+	switch s.kind {
+	case kindBar:
+		fillBar(c, r, s.st, false)
+	case kindLine, kindLinePoints:
+		r.Max.X = c.Max.X // the full thumbnail width shows a dash pattern
+		mid.X = (r.Min.X + r.Max.X) / 2
+		c.StrokeLine2(s.st.line(vg.Points(1.8)), r.Min.X, mid.Y, r.Max.X, mid.Y)
+		if s.kind == kindLinePoints {
+			c.DrawGlyph(glyph, mid)
+		}
+	case kindPoint:
+		glyph.Radius = h * 0.4
+		c.DrawGlyph(glyph, mid)
+	}
+}
+
+// fillBar fills r in the style's colour with a thin grey outline. Bars of
+// a variant past the palette are hatched in dark grey; pale bars (compare:
+// not significant) are white with hatching in the colour.
+func fillBar(c *draw.Canvas, r vg.Rectangle, st seriesStyle, pale bool) {
+	hatch := draw.LineStyle{Color: color.Gray{Y: 50}, Width: vg.Points(0.6)}
+	if pale {
+		c.SetColor(color.White)
+		hatch.Color, hatch.Width = st.Color, vg.Points(1.2)
+	} else {
+		c.SetColor(st.Color)
+	}
 	c.Fill(r.Path())
+	if pale || st.Variant > 0 {
+		gap := vg.Points(4)
+		if st.Variant > 1 {
+			gap = vg.Points(2.5) // denser for a third cycle
+		}
+		for _, seg := range hatchSegments(r, gap, st.Variant%2 == 0) {
+			c.StrokeLine2(hatch, seg[0].X, seg[0].Y, seg[1].X, seg[1].Y)
+		}
+	}
+	outline := draw.LineStyle{Color: color.Gray{Y: 60}, Width: vg.Points(0.4)}
+	if pale {
+		outline.Color, outline.Width = st.Color, vg.Points(0.8)
+	}
+	c.StrokeLines(outline, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}, r.Min})
+}
+
+// hatchSegments clips diagonal lines gap apart to r: rising (/) or, when
+// falling is set, falling (\).
+func hatchSegments(r vg.Rectangle, gap vg.Length, falling bool) [][2]vg.Point {
+	w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+	if w <= 0 || h <= 0 || gap <= 0 {
+		return nil
+	}
+	var out [][2]vg.Point
+	// Lines y = x - k (rising) in coordinates relative to r.Min, for k
+	// from -h to w.
+	for k := -h + gap/2; k < w; k += gap {
+		x0, x1 := math.Max(0, float64(k)), math.Min(float64(w), float64(k+h))
+		if x1 <= x0 {
+			continue
+		}
+		p0 := vg.Point{X: vg.Length(x0), Y: vg.Length(x0) - k}
+		p1 := vg.Point{X: vg.Length(x1), Y: vg.Length(x1) - k}
+		if falling {
+			p0.Y, p1.Y = h-p0.Y, h-p1.Y
+		}
+		out = append(out, [2]vg.Point{
+			{X: r.Min.X + p0.X, Y: r.Min.Y + p0.Y},
+			{X: r.Min.X + p1.X, Y: r.Min.Y + p1.Y},
+		})
+	}
+	return out
 }
 
 // logTicks labels a log axis: powers of ten over wide ranges, 1-2-5 steps
@@ -238,6 +393,78 @@ func (t logTicks) Ticks(min, max float64) []plot.Tick {
 		}
 	}
 	return ticks
+}
+
+// zeroLabel is the tick label of the zero band of an exposure axis.
+const zeroLabel = "0 (never accepted)"
+
+// zeroBand is where zero values go on a log axis, which has no zero: a
+// band below the lowest non-zero value, with its own tick and no regular
+// tick inside, so that a zero cannot be read as a small positive value.
+// Values are in axis units: At is where zeros are drawn, Top the upper edge
+// of the band (every non-zero value is above it), Bottom the axis minimum;
+// Clear is the lowest value a regular tick may have, far enough above the
+// band for its label not to touch the band's.
+type zeroBand struct{ At, Top, Bottom, Clear float64 }
+
+// newZeroBand places the band under minPos, the lowest non-zero value,
+// for an axis reaching up to max: its depth grows with the decades the
+// axis spans, so that it stays about a quarter of the axis high.
+func newZeroBand(minPos, max float64) zeroBand {
+	u := 0.11 * math.Max(1, math.Log10(max/minPos)) // decades
+	step := math.Pow(10, u)
+	top := minPos / step
+	return zeroBand{
+		Top: top, At: top / step, Bottom: top / step / step,
+		Clear: top * math.Sqrt(step),
+	}
+}
+
+// zeroBandTicks wraps the ticks of a log axis: it drops every tick below
+// the band's Clear value and adds the zero tick.
+type zeroBandTicks struct {
+	inner plot.Ticker
+	band  zeroBand
+}
+
+func (t zeroBandTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := []plot.Tick{{Value: t.band.At, Label: zeroLabel}}
+	for _, tk := range t.inner.Ticks(math.Max(min, t.band.Clear), max) {
+		if tk.Value >= t.band.Clear {
+			ticks = append(ticks, tk)
+		}
+	}
+	return ticks
+}
+
+// useZeroBand sets a log axis up with the band: its ticks, its minimum,
+// and a shaded strip with a dashed upper edge drawn under the data.
+func useZeroBand(p *plot.Plot, a *plot.Axis, band zeroBand, vertical bool) {
+	a.Tick.Marker = zeroBandTicks{inner: a.Tick.Marker, band: band}
+	a.Min = band.Bottom
+	p.Add(bandShade{band: band, vertical: vertical})
+}
+
+// bandShade shades the zero band on the y axis (vertical) or the x axis.
+type bandShade struct {
+	band     zeroBand
+	vertical bool
+}
+
+func (s bandShade) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	var r vg.Rectangle
+	var edge [2]vg.Point
+	if s.vertical {
+		r = vg.Rectangle{Min: c.Min, Max: vg.Point{X: c.Max.X, Y: trY(s.band.Top)}}
+		edge = [2]vg.Point{{X: c.Min.X, Y: r.Max.Y}, {X: c.Max.X, Y: r.Max.Y}}
+	} else {
+		r = vg.Rectangle{Min: c.Min, Max: vg.Point{X: trX(s.band.Top), Y: c.Max.Y}}
+		edge = [2]vg.Point{{X: r.Max.X, Y: c.Min.Y}, {X: r.Max.X, Y: c.Max.Y}}
+	}
+	c.SetColor(color.Gray{Y: 242})
+	c.Fill(r.Path())
+	c.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 140}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}, edge[0].X, edge[0].Y, edge[1].X, edge[1].Y)
 }
 
 // countTicks labels a linear axis with k/M suffixes.
@@ -334,11 +561,17 @@ func nominalX(p *plot.Plot, names []string, widthPerName vg.Length) {
 // axis, so they also work on a log axis, and their width is in data units,
 // so groups of bars line up with nominal ticks.
 type bars struct {
-	xs, ys  []float64
-	lo, hi  []float64 // whiskers; nil for none, NaN for none at a bar
-	width   float64   // in data units
-	color   color.Color
+	xs, ys []float64
+	lo, hi []float64 // whiskers; nil for none, NaN for none at a bar
+	width  float64   // in data units
+	style  seriesStyle
+	// pale draws the bars white, hatched in the colour (compare: the
+	// change is not significant).
+	pale    bool
 	logBase bool // the y axis is logarithmic: values <= 0 are not drawn
+	// zeroStub draws a value of exactly 0 on a linear axis as a flat stub
+	// in the bar colour, so that "0" stays distinct from "not measured".
+	zeroStub bool
 }
 
 func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
@@ -358,9 +591,13 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 			Min: vg.Point{X: trX(x - b.width/2), Y: trY(bottom)},
 			Max: vg.Point{X: trX(x + b.width/2), Y: trY(top)},
 		}
-		c.SetColor(b.color)
-		c.Fill(r.Path())
-		c.StrokeLines(draw.LineStyle{Color: color.Gray{Y: 60}, Width: vg.Points(0.4)}, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}})
+		if y == 0 && !b.logBase {
+			if !b.zeroStub {
+				continue
+			}
+			r.Max.Y = r.Min.Y + vg.Points(2)
+		}
+		fillBar(&c, r, b.style, b.pale)
 		if b.lo == nil || math.IsNaN(b.lo[i]) || math.IsNaN(b.hi[i]) {
 			continue
 		}

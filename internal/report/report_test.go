@@ -264,3 +264,99 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestStylesDistinct checks that no two of the first 24 backends of a run
+// share a colour and style, so every one stays distinguishable.
+func TestStylesDistinct(t *testing.T) {
+	type key struct {
+		c       [4]uint8
+		variant int
+	}
+	seen := map[key]int{}
+	for i := range 24 {
+		st := styleFor(i)
+		k := key{[4]uint8{st.Color.R, st.Color.G, st.Color.B, st.Color.A}, st.Variant}
+		if j, dup := seen[k]; dup {
+			t.Errorf("backends %d and %d share colour %v and variant %d", j, i, st.Color, st.Variant)
+		}
+		seen[k] = i
+		if st.Variant >= len(variantDashes) || (st.Variant > 0) != (st.Dashes != nil) {
+			t.Errorf("backend %d: variant %d with dashes %v", i, st.Variant, st.Dashes)
+		}
+	}
+	// Within the palette, colours alone tell backends apart.
+	colours := map[[3]uint8]int{}
+	for i, c := range palette {
+		if j, dup := colours[[3]uint8{c.R, c.G, c.B}]; dup {
+			t.Errorf("palette entries %d and %d are the same colour", j, i)
+		}
+		colours[[3]uint8{c.R, c.G, c.B}] = i
+	}
+}
+
+// TestZeroBandTicks checks that zeros on a log axis get a tick of their
+// own, labelled as zero, with no regular tick inside or near the band.
+func TestZeroBandTicks(t *testing.T) {
+	for _, tc := range []struct{ minPos, max float64 }{
+		{520e6, 2.3e9}, // exposures of 0.5 to 2 s: the trade-off chart
+		{50e6, 2e9},    // where the band of a fixed depth met the 50 ms tick
+		{1e6, 1e6},     // nothing exposed at all
+		{3e3, 4e10},    // microseconds to tens of seconds
+	} {
+		band := newZeroBand(tc.minPos, tc.max)
+		if !(band.Bottom < band.At && band.At < band.Top && band.Top < band.Clear && band.Clear <= tc.minPos) {
+			t.Errorf("band %+v for values from %g out of order", band, tc.minPos)
+		}
+		ticks := zeroBandTicks{inner: logTicks{format: durTick}, band: band}.Ticks(band.Bottom, tc.max)
+		zeros := 0
+		labelled := 0
+		for _, tk := range ticks {
+			switch {
+			case tk.Label == zeroLabel:
+				zeros++
+				if tk.Value != band.At {
+					t.Errorf("zero tick at %g, want %g", tk.Value, band.At)
+				}
+			case tk.Value <= band.Top:
+				t.Errorf("tick %q at %g inside the zero band (top %g)", tk.Label, tk.Value, band.Top)
+			case tk.Value < band.Clear:
+				t.Errorf("tick %q at %g too close to the zero band (clear from %g)", tk.Label, tk.Value, band.Clear)
+			case tk.Label != "":
+				labelled++
+			}
+		}
+		if zeros != 1 || labelled == 0 {
+			t.Errorf("values from %g: %d zero ticks and %d labelled ticks, want 1 and some: %v", tc.minPos, zeros, labelled, ticks)
+		}
+	}
+}
+
+// TestTradeoffZeroBand checks that the fixture's never-exposed backends
+// (session stores) put the trade-off chart's y axis on a zero band.
+func TestTradeoffZeroBand(t *testing.T) {
+	s, err := ReadSummary(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, why := newView(s).tradeoffFigure()
+	if f == nil {
+		t.Fatal(why)
+	}
+	p := f.Plots[0][0]
+	zt, ok := p.Y.Tick.Marker.(zeroBandTicks)
+	if !ok {
+		t.Fatalf("y ticks are %T, want zeroBandTicks", p.Y.Tick.Marker)
+	}
+	if p.Y.Min != zt.band.Bottom {
+		t.Errorf("y axis starts at %g, want the band's bottom %g", p.Y.Min, zt.band.Bottom)
+	}
+	var labels []string
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if len(labels) < 2 || labels[0] != zeroLabel {
+		t.Errorf("y tick labels = %q, want %q first, then regular ones", labels, zeroLabel)
+	}
+}
