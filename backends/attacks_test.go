@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/internal/keys"
 )
@@ -85,7 +86,16 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	testKeysDir = dir
-	return m.Run()
+	if code := m.Run(); code != 0 {
+		return code
+	}
+	// No test may leave a goroutine behind: a subscriber, a pool reaper, a
+	// request blocked on a dead store.
+	if err := goleak.Find(); err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		return 1
+	}
+	return 0
 }
 
 // testEnv returns an Env for backend name reading the package key set, with
