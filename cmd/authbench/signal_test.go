@@ -182,7 +182,7 @@ func (p *proc) wait(t *testing.T, limit time.Duration) (int, time.Time) {
 }
 
 // redisChild finds the private redis-server the process started: a child
-// of it named redis-server, and the folder it was given (--dir).
+// of it named redis-server, and its working folder.
 func redisChild(t *testing.T, parent int, limit time.Duration) (pid int, dir string) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -207,12 +207,11 @@ func redisChild(t *testing.T, parent int, limit time.Duration) (pid int, dir str
 			if len(fields) < 2 || fields[1] != strconv.Itoa(parent) {
 				continue
 			}
-			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			args := strings.Split(string(cmdline), "\x00")
-			for i, a := range args {
-				if a == "--dir" && i+1 < len(args) {
-					dir = args[i+1]
-				}
+			// Its working folder is the one it was given: redis-server
+			// rewrites its command line, but not its cwd.
+			dir, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+			if err != nil || !strings.Contains(dir, "authbench-redis-") {
+				t.Fatalf("redis-server %d: working folder %q (%v), want authbench's temporary folder", pid, dir, err)
 			}
 			return pid, dir
 		}
