@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/internal/keys"
 )
@@ -85,7 +86,22 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	testKeysDir = dir
-	return m.Run()
+	if code := m.Run(); code != 0 {
+		return code
+	}
+	// No test may leave a goroutine behind: a subscriber, a pool reaper, a
+	// request blocked on a dead store.
+	// go-redis probes a dead server from a goroutine that sees its pool
+	// closed only after its next 1 s sleep: give it time to end.
+	err = goleak.Find()
+	for deadline := time.Now().Add(3 * time.Second); err != nil && time.Now().Before(deadline); err = goleak.Find() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		return 1
+	}
+	return 0
 }
 
 // testEnv returns an Env for backend name reading the package key set, with

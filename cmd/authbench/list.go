@@ -22,11 +22,8 @@ costs.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "authbench list: unexpected argument %q\n", fs.Arg(0))

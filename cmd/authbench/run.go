@@ -52,11 +52,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "authbench run: name a scenario file or a built-in scenario, e.g. authbench run quick")

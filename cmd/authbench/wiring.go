@@ -17,7 +17,15 @@ import (
 func init() {
 	redisConnector = connectRedis
 	finishRun = writeReport
+	// go-redis logs every failed dial to stderr by itself. authbench gets
+	// the same failure as the call's error, and counts and reports it; the
+	// log lines only bury the one-line error and break the progress display.
+	redis.SetLogger(discardLogger{})
 }
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
 
 // connectRedis connects the Redis backends. Without a URL and without
 // redis-server on this machine they are skipped with a warning (the other

@@ -1,0 +1,576 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/scenarios"
+)
+
+// The tests in this file break a real, private redis-server under a run
+// (SIGKILL, SIGSTOP/SIGCONT) or break the results folder, and check that
+// the run ends on time, counts what happened and writes a folder that says
+// so. They run one at a time: each owns its server and measures time.
+
+func TestMain(m *testing.M) {
+	// go-redis logs each failed dial by itself; the tests read the same
+	// failures from the summary.
+	redis.SetLogger(quietLog{})
+	goleak.VerifyTestMain(m)
+}
+
+type quietLog struct{}
+
+func (quietLog) Printf(context.Context, string, ...any) {}
+
+// leakCheck verifies, after every other cleanup of the test, that the test
+// left no goroutine behind (a request blocked on a dead store, a
+// subscriber, a pool reaper).
+func leakCheck(t *testing.T) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		// go-redis probes a dead server from a goroutine that sees its
+		// pool closed only after its next 1 s sleep: give it time to end,
+		// then insist.
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if goleak.Find(ignore) == nil {
+				return
+			}
+		}
+		goleak.VerifyNone(t, ignore)
+	})
+}
+
+// faultServer is a private redis-server that a test breaks on purpose,
+// with a connector that hands the runner a client for it (the way the CLI
+// does, with the scenario's time-out) and a probe connection of the test's
+// own.
+type faultServer struct {
+	srv   *redisproc.Server
+	probe *redis.Client
+}
+
+func newFaultServer(t *testing.T) *faultServer {
+	t.Helper()
+	conn := redisproc.ForTest(t, backends.RedisConfig{Timeout: 500 * time.Millisecond})
+	return &faultServer{srv: conn.Server, probe: conn.Client.(*redis.Client)}
+}
+
+func (f *faultServer) connector() RedisConnector {
+	return func(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, func() error, error) {
+		c, err := redisproc.NewClient(f.srv.URL(), cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := c.Ping(ctx).Err(); err != nil {
+			c.Close()
+			return nil, nil, err
+		}
+		return c, c.Close, nil
+	}
+}
+
+// calls returns how many times the server has run cmd (INFO commandstats).
+func (f *faultServer) calls(cmd string) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	info, err := f.probe.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest+",", ',')], 10, 64)
+		return n, nil
+	}
+	return 0, nil
+}
+
+// waitMeasuring returns when the server has answered its first GET: the
+// first validation of session-redis. With warmup 0 that is the start of
+// the measured period, to within the polling interval.
+func (f *faultServer) waitMeasuring(t *testing.T, done <-chan runResult) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if n, err := f.calls("get"); err == nil && n > 0 {
+			return time.Now()
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the run ended before measuring began: %v", r.err)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	t.Fatal("no validation reached Redis within 30s")
+	return time.Time{}
+}
+
+type runResult struct {
+	out      *Outcome
+	err      error
+	finishAt time.Time // when the runner began to write the report: the measuring is over
+	endAt    time.Time
+}
+
+// startRun parses yaml, plans it and runs it in the background, writing the
+// report as the CLI does.
+func startRun(t *testing.T, yaml string, opt Options) (<-chan runResult, *scenarios.Scenario) {
+	t.Helper()
+	s, err := scenarios.ParseBytes("fault.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := scenarios.Plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Out == "" {
+		opt.Out = filepath.Join(t.TempDir(), "results")
+	}
+	done := make(chan runResult, 1)
+	var finishAt time.Time
+	finish := opt.Finish
+	if finish == nil {
+		finish = report.Render
+	}
+	opt.Finish = func(dir string) error {
+		finishAt = time.Now()
+		return finish(dir)
+	}
+	go func() {
+		out, err := Run(context.Background(), s, plan, opt)
+		done <- runResult{out: out, err: err, finishAt: finishAt, endAt: time.Now()}
+	}()
+	return done, s
+}
+
+func waitRun(t *testing.T, done <-chan runResult, limit time.Duration) runResult {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(limit):
+		t.Fatalf("the run did not end within %v", limit)
+		return runResult{}
+	}
+}
+
+// timelineString prints a timeline compactly for the test log.
+func timelineString(tl []report.Second) string {
+	var b strings.Builder
+	for _, s := range tl {
+		fmt.Fprintf(&b, "[t=%d n=%d err=%d p99=%v] ", s.T, s.Validations, s.Errors, time.Duration(s.P99NS).Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+// readFolder reads summary.json and report.md of a committed run folder.
+func readFolder(t *testing.T, dir string) (*report.Summary, string) {
+	t.Helper()
+	if strings.HasPrefix(filepath.Base(dir), partialPrefix) {
+		t.Fatalf("run folder %s is still partial", dir)
+	}
+	sum, err := report.ReadSummary(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, string(md)
+}
+
+// TestRedisKilledMidRun SIGKILLs the store halfway through a session-redis
+// run: the run must end on schedule, count the errors per second and in
+// total, and write a complete folder that says it is degraded.
+func TestRedisKilledMidRun(t *testing.T) {
+	leakCheck(t)
+	const (
+		duration = 3 * time.Second
+		timeout  = 300 * time.Millisecond
+		killAt   = 1500 * time.Millisecond
+	)
+	f := newFaultServer(t)
+	done, _ := startRun(t, fmt.Sprintf(`name: fault-kill
+backends: [session-redis]
+duration: %s
+warmup: 0s
+repeat: 1
+users: 500
+load: {model: closed, clients: 4}
+revocation: {rate: 20, replay: 0.05}
+redis: {timeout: %s}
+`, duration, timeout), Options{Redis: f.connector()})
+
+	measuring := f.waitMeasuring(t, done)
+	time.Sleep(killAt - time.Since(measuring))
+	if err := f.srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Since(measuring)
+
+	r := waitRun(t, done, duration+30*time.Second)
+	if r.err != nil {
+		t.Fatalf("Run: %v", r.err)
+	}
+	// The measuring ends at the end of the duration, plus at most one
+	// time-out for the requests in flight; the margin is scheduling noise
+	// and the end-of-run store size query (which fails fast: connection refused).
+	ended := r.finishAt.Sub(measuring)
+	if limit := duration + timeout + time.Second; ended > limit {
+		t.Errorf("measuring ended %v after it began, want within duration+timeout+margin = %v", ended, limit)
+	}
+
+	sum, md := readFolder(t, r.out.Dir)
+	if len(sum.Runs) != 1 {
+		t.Fatalf("summary has %d runs, want 1", len(sum.Runs))
+	}
+	run := sum.Runs[0]
+	var tlErrors int64
+	firstErr := -1
+	for _, s := range run.Timeline {
+		tlErrors += s.Errors
+		if s.Errors > 0 && firstErr < 0 {
+			firstErr = s.T
+		}
+	}
+	t.Logf("killed at %v; measuring ended after %v; Run returned after %v", killed.Round(time.Millisecond),
+		ended.Round(time.Millisecond), r.endAt.Sub(measuring).Round(time.Millisecond))
+	t.Logf("outcomes %+v; logout errors %d, login errors %d", run.Outcomes, run.Ops[report.OpLogout].Errors, run.Ops[report.OpLogin].Errors)
+	t.Logf("timeline: %s", timelineString(run.Timeline))
+	t.Logf("degraded=%v interrupted=%v warnings=%q", sum.Degraded, sum.Interrupted, sum.Warnings)
+
+	switch {
+	case run.Outcomes.Errors == 0:
+		t.Error("outcomes.errors = 0 after the store was killed")
+	case tlErrors != run.Outcomes.Errors:
+		t.Errorf("timeline errors sum to %d, outcomes.errors = %d", tlErrors, run.Outcomes.Errors)
+	case run.Outcomes.Accepted == 0:
+		t.Error("nothing accepted before the kill")
+	}
+	// Errors begin in the second of the kill (or the next, on a loaded
+	// machine), and every second after the kill has them.
+	killSec := int(killed / time.Second)
+	if firstErr < 0 || firstErr > killSec+1 {
+		t.Errorf("first second with errors = %d, want ≤ %d (killed at %v)", firstErr, killSec+1, killed)
+	}
+	for _, s := range run.Timeline {
+		if s.T > killSec && s.Errors == 0 {
+			t.Errorf("second %d, after the kill, has no errors", s.T)
+		}
+	}
+	if !sum.Degraded || sum.Interrupted {
+		t.Errorf("degraded=%v interrupted=%v, want degraded and not interrupted", sum.Degraded, sum.Interrupted)
+	}
+	w := findWarning(sum.Warnings, "validation errors")
+	if w == "" {
+		t.Fatalf("no warning about the validation errors: %q", sum.Warnings)
+	}
+	if !strings.Contains(md, strconv.FormatInt(run.Outcomes.Errors, 10)+" validation errors") {
+		t.Errorf("report.md does not carry the warning %q", w)
+	}
+}
+
+func findWarning(ws []string, sub string) string {
+	for _, w := range ws {
+		if strings.Contains(w, sub) {
+			return w
+		}
+	}
+	return ""
+}
+
+// TestRedisPausedMidRun freezes the store for a second (SIGSTOP, then
+// SIGCONT) under an open-model load: each request must give up at
+// redis.timeout, the stall must show in the latency measured from the
+// intended start, and throughput must come back after SIGCONT.
+func TestRedisPausedMidRun(t *testing.T) {
+	leakCheck(t)
+	const (
+		duration = 4 * time.Second
+		timeout  = 200 * time.Millisecond
+		rate     = 1000
+		pauseAt  = 1200 * time.Millisecond
+		pauseFor = time.Second
+	)
+	f := newFaultServer(t)
+	done, _ := startRun(t, fmt.Sprintf(`name: fault-pause
+backends: [session-redis]
+duration: %s
+warmup: 0s
+repeat: 1
+users: 500
+load: {model: open, rate: %d, clients: 32}
+redis: {timeout: %s}
+`, duration, rate, timeout), Options{Redis: f.connector(), Finish: noReport})
+
+	measuring := f.waitMeasuring(t, done)
+	time.Sleep(pauseAt - time.Since(measuring))
+	if err := f.srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Since(measuring)
+	time.Sleep(pauseFor)
+	if err := f.srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Since(measuring)
+
+	r := waitRun(t, done, duration+30*time.Second)
+	if r.err != nil {
+		t.Fatalf("Run: %v", r.err)
+	}
+	sum, err := report.ReadSummary(r.out.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := sum.Runs[0]
+	val := run.Ops[report.OpValidate].LatencyNS
+	svc := run.ServiceNS
+	t.Logf("paused at %v, resumed at %v", paused.Round(time.Millisecond), resumed.Round(time.Millisecond))
+	t.Logf("validate latency from intended start: p50 %v p99 %v p99.9 %v max %v",
+		ns(val.P50), ns(val.P99), ns(val.P999), ns(val.Max))
+	t.Logf("service latency (from actual start):  p50 %v p99 %v p99.9 %v max %v",
+		ns(svc.P50), ns(svc.P99), ns(svc.P999), ns(svc.Max))
+	t.Logf("outcomes %+v; open %+v; first error %q", run.Outcomes, run.Open, run.ErrorSamples)
+	t.Logf("timeline: %s", timelineString(run.Timeline))
+
+	// Each request gives up at the time-out, not later: the service time
+	// tops out near redis.timeout (margin: scheduling on a busy machine).
+	if svc.Max < int64(timeout*9/10) || svc.Max > int64(timeout+250*time.Millisecond) {
+		t.Errorf("service latency max = %v, want about redis.timeout %v", ns(svc.Max), timeout)
+	}
+	// The stall is not hidden: requests due during the pause waited for
+	// it, so the corrected tail is far above one time-out.
+	if val.Max < int64(pauseFor/2) || val.P999 < int64(timeout) {
+		t.Errorf("latency from intended start: max %v p99.9 %v; the %v stall is hidden", ns(val.Max), ns(val.P999), pauseFor)
+	}
+	if run.Outcomes.Errors == 0 || !sum.Degraded {
+		t.Errorf("errors = %d degraded = %v during a %v pause with a %v time-out", run.Outcomes.Errors, sum.Degraded, pauseFor, timeout)
+	}
+	// The timeline shows the stall (errors, throughput down) in the seconds
+	// of the pause, and the recovery after it.
+	pauseSec := int(paused / time.Second)
+	var stalled bool
+	for _, s := range run.Timeline {
+		if s.T >= pauseSec && s.T <= int(resumed/time.Second) && s.Errors > 0 {
+			stalled = true
+		}
+	}
+	if !stalled {
+		t.Error("no second of the pause shows errors")
+	}
+	if len(run.Timeline) == 0 {
+		t.Fatal("empty timeline")
+	}
+	// The last full second (a second after the end holds only the
+	// requests that were in flight at the end).
+	last := run.Timeline[min(len(run.Timeline), int(duration/time.Second))-1]
+	if time.Duration(last.T)*time.Second < resumed+timeout {
+		t.Fatalf("the timeline's last second %d begins before the resume (%v) plus one time-out", last.T, resumed)
+	}
+	if last.Errors != 0 || float64(last.Validations) < 0.7*rate {
+		t.Errorf("last second: %d validations, %d errors; want recovery to about %d/s without errors", last.Validations, last.Errors, rate)
+	}
+}
+
+// noReport skips the charts and report.md where a test reads only summary.json.
+func noReport(string) error { return nil }
+
+func ns(v int64) time.Duration {
+	d := time.Duration(v)
+	if d > time.Millisecond {
+		return d.Round(time.Millisecond / 10)
+	}
+	return d
+}
+
+// TestRedisUnreachableAtStart: a URL that was given but does not answer
+// (nothing listening; a server that accepts and never replies) fails
+// before anything is measured, and no run folder is made.
+func TestRedisUnreachableAtStart(t *testing.T) {
+	leakCheck(t)
+	closed := closedPort(t)
+	frozen := newFaultServer(t)
+	if err := frozen.srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { frozen.srv.Resume() })
+	for _, tc := range []struct{ name, url string }{
+		{"nothing listening", "redis://" + closed},
+		{"server frozen", frozen.srv.URL()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "results")
+			start := time.Now()
+			done, _ := startRun(t, `name: fault-unreachable
+backends: [noop, session-redis]
+duration: 1s
+warmup: 0s
+repeat: 1
+users: 10
+redis: {url: "`+tc.url+`", timeout: 200ms}
+`, Options{Out: out, Redis: realConnector})
+			r := waitRun(t, done, 15*time.Second)
+			took := time.Since(start)
+			t.Logf("%s: error after %v: %v", tc.name, took.Round(time.Millisecond), r.err)
+			if r.err == nil {
+				t.Fatal("Run succeeded against an unreachable Redis")
+			}
+			if strings.Contains(r.err.Error(), "\n") {
+				t.Errorf("error spans several lines: %q", r.err)
+			}
+			if took > 3*time.Second {
+				t.Errorf("took %v to give up, want about max(timeout, 1s)", took)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("results folder exists after a failed start (stat: %v)", err)
+			}
+		})
+	}
+}
+
+// realConnector is what the CLI wires in: redisproc.Connect.
+func realConnector(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, func() error, error) {
+	c, err := redisproc.Connect(ctx, cfg)
+	if errors.Is(err, redisproc.ErrNoRedisServer) {
+		return nil, nil, fmt.Errorf("%w: %v", backends.ErrUnavailable, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.Client, c.Close, nil
+}
+
+// closedPort returns a loopback address on which nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	port, err := freeLoopbackPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "127.0.0.1:" + strconv.Itoa(port)
+}
+
+// freeLoopbackPort finds a loopback port nobody listens on (now).
+func freeLoopbackPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+const noopScenario = `name: fault-folder
+backends: [noop]
+duration: 300ms
+warmup: 0s
+repeat: 1
+users: 10
+load: {model: closed, clients: 1}
+`
+
+// TestResultsFolderUnwritable: a results folder that cannot be made fails
+// with one line naming it, and leaves nothing behind. Tests run as root, so
+// permissions would not stop them: the folder is put where a regular file
+// stands, which fails for root too.
+func TestResultsFolderUnwritable(t *testing.T) {
+	leakCheck(t)
+	file := filepath.Join(t.TempDir(), "not-a-folder")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, filepath.Join(file, "results")} {
+		t.Run(filepath.Base(out), func(t *testing.T) {
+			done, _ := startRun(t, noopScenario, Options{Out: out})
+			r := waitRun(t, done, 15*time.Second)
+			t.Logf("--out %s: %v", out, r.err)
+			if r.err == nil {
+				t.Fatal("Run succeeded with an unwritable results folder")
+			}
+			if msg := r.err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, out) {
+				t.Errorf("error %q: want one line naming %s", msg, out)
+			}
+			if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+				t.Errorf("the file in the way was changed: %v %v", st, err)
+			}
+		})
+	}
+}
+
+// TestFailureWhileFinishing: when the last step (the report) fails — an
+// error of its own, or a real "no space left on device" from the kernel
+// (report.md is made a link to /dev/full) — the run folder keeps its
+// .partial- name, nothing points latest at it, and the error says where it is.
+func TestFailureWhileFinishing(t *testing.T) {
+	leakCheck(t)
+	boom := errors.New("charts: out of memory")
+	for _, tc := range []struct {
+		name   string
+		finish func(dir string) error
+		want   error
+	}{
+		{"report step fails", func(string) error { return boom }, boom},
+		{"disk full", func(dir string) error {
+			if err := os.Symlink("/dev/full", filepath.Join(dir, report.ReportFile)); err != nil {
+				return err
+			}
+			return report.Render(dir)
+		}, syscall.ENOSPC},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat("/dev/full"); err != nil && tc.want == syscall.ENOSPC {
+				t.Skip("no /dev/full here")
+			}
+			out := filepath.Join(t.TempDir(), "results")
+			done, _ := startRun(t, noopScenario, Options{Out: out, Finish: func(dir string) error {
+				// What the report step reads is there.
+				if _, err := report.ReadSummary(dir); err != nil {
+					t.Errorf("Finish called before summary.json was written: %v", err)
+				}
+				return tc.finish(dir)
+			}})
+			r := waitRun(t, done, 15*time.Second)
+			t.Logf("error: %v", r.err)
+			if !errors.Is(r.err, tc.want) || r.out != nil {
+				t.Fatalf("Run = %v, %v; want %v and no outcome", r.out, r.err, tc.want)
+			}
+			entries, err := os.ReadDir(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if len(names) != 1 || !strings.HasPrefix(names[0], partialPrefix) {
+				t.Fatalf("results folder holds %q, want one %s folder and no latest", names, partialPrefix)
+			}
+			if !strings.Contains(r.err.Error(), filepath.Join(out, names[0])) {
+				t.Errorf("error %q does not name the partial folder %s", r.err, names[0])
+			}
+		})
+	}
+}
