@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -141,11 +142,15 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	flush := make(chan secondFlush, 1024)
 	free := make(chan *hdrhistogram.Histogram, 1024)
 	tl := make(chan []timelineSecond, 1)
-	go collect(flush, free, tl)
+	writers := cfg.Clients
+	if cfg.RevocationRate > 0 {
+		writers++
+	}
+	go collect(writers, flush, free, tl)
 
 	e.recorders = make([]*recorder, cfg.Clients)
 	for i := range e.recorders {
-		e.recorders[i] = newRecorder(flush, free)
+		e.recorders[i] = newRecorder(i, flush, free)
 	}
 	e.started.Store(true)
 
@@ -171,18 +176,18 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 			} else {
 				e.closedWorker(r, rng)
 			}
-			r.flushSecond()
+			r.stop()
 		}()
 	}
 	var revoker sync.WaitGroup
 	stopRevoker := make(chan struct{})
 	if cfg.RevocationRate > 0 {
-		e.revRec = newRecorder(flush, free)
+		e.revRec = newRecorder(cfg.Clients, flush, free)
 		revoker.Add(1)
 		go func() {
 			defer revoker.Done()
 			e.revoke(rand.New(rand.NewPCG(cfg.Seed, 0)), stopRevoker)
-			e.revRec.flushSecond()
+			e.revRec.stop()
 		}()
 	}
 
@@ -557,31 +562,65 @@ func (e *Engine) revoke(rng *rand.Rand, stop <-chan struct{}) {
 
 // timelineSecond is one merged second of the timeline.
 type timelineSecond struct {
-	hist   *hdrhistogram.Histogram
-	counts secondCounts
+	hist     *hdrhistogram.Histogram // nil once the second is final
+	counts   secondCounts
+	p50, p99 int64
 }
 
-// collect merges the seconds flushed by the workers into the timeline and
-// hands their histograms back for reuse.
-func collect(flush <-chan secondFlush, free chan<- *hdrhistogram.Histogram, out chan<- []timelineSecond) {
+// collect merges the seconds flushed by the writers (workers and revoker)
+// into the timeline. A second is final once every writer has flushed a
+// later one or stopped: its percentiles are taken then and its histogram
+// goes back for reuse, so the timeline's memory does not grow with the
+// length of the run.
+func collect(writers int, flush <-chan secondFlush, free chan<- *hdrhistogram.Histogram, out chan<- []timelineSecond) {
 	var tl []timelineSecond
-	for f := range flush {
-		for len(tl) <= f.sec {
-			tl = append(tl, timelineSecond{})
-		}
-		s := &tl[f.sec]
-		if s.hist == nil {
-			s.hist = hdrhistogram.New(histLowest, histHighest, timelineDigits)
-		}
-		s.hist.Merge(f.hist)
-		s.counts.add(&f.counts)
-		f.hist.Reset()
-		select {
-		case free <- f.hist:
-		default:
+	last := make([]int, writers) // latest second flushed by each writer
+	for i := range last {
+		last[i] = -1
+	}
+	final := 0 // seconds before this one are final
+	finalize := func(upTo int) {
+		for ; final < upTo && final < len(tl); final++ {
+			s := &tl[final]
+			if s.hist == nil {
+				continue
+			}
+			if s.hist.TotalCount() > 0 {
+				s.p50 = s.hist.ValueAtQuantile(50)
+				s.p99 = s.hist.ValueAtQuantile(99)
+			}
+			recycle(s.hist, free)
+			s.hist = nil
 		}
 	}
+	for f := range flush {
+		if f.done {
+			last[f.worker] = math.MaxInt
+		} else {
+			for len(tl) <= f.sec {
+				tl = append(tl, timelineSecond{})
+			}
+			s := &tl[f.sec]
+			if s.hist == nil {
+				s.hist = hdrhistogram.New(histLowest, histHighest, timelineDigits)
+			}
+			s.hist.Merge(f.hist)
+			s.counts.add(&f.counts)
+			recycle(f.hist, free)
+			last[f.worker] = f.sec
+		}
+		finalize(slices.Min(last))
+	}
+	finalize(len(tl))
 	out <- tl
+}
+
+func recycle(h *hdrhistogram.Histogram, free chan<- *hdrhistogram.Histogram) {
+	h.Reset()
+	select {
+	case free <- h:
+	default:
+	}
 }
 
 func (e *Engine) merge(seconds []timelineSecond) *Result {
@@ -638,10 +677,7 @@ func (e *Engine) merge(seconds []timelineSecond) *Result {
 			Validations: s.counts.validations, Errors: s.counts.errors, Revocations: s.counts.revocations,
 			ReplaysAccepted: s.counts.replaysAccepted, FalseAccepts: s.counts.falseAccepts, FalseRejects: s.counts.falseRejects,
 		}
-		if s.hist != nil && s.hist.TotalCount() > 0 {
-			sec.P50 = s.hist.ValueAtQuantile(50)
-			sec.P99 = s.hist.ValueAtQuantile(99)
-		}
+		sec.P50, sec.P99 = s.p50, s.p99
 		res.Timeline = append(res.Timeline, sec)
 	}
 	res.Open = nil

@@ -85,8 +85,11 @@ func (s *secondCounts) add(o *secondCounts) {
 
 // secondFlush carries one finished second of one worker to the timeline
 // collector.
+// A flush with done set says the worker has stopped and will flush no more.
 type secondFlush struct {
+	worker int
 	sec    int
+	done   bool
 	hist   *hdrhistogram.Histogram
 	counts secondCounts
 }
@@ -95,6 +98,7 @@ type secondFlush struct {
 // it; the engine reads it after the worker has stopped, except done, which
 // the progress display reads while the run goes on.
 type recorder struct {
+	id    int // the worker's index, for the timeline collector
 	hists [numOps]*hdrhistogram.Histogram
 	c     counts
 
@@ -112,8 +116,8 @@ type recorder struct {
 	_    [48]byte     // keep done and busy off the next recorder's cache line
 }
 
-func newRecorder(flush chan<- secondFlush, free <-chan *hdrhistogram.Histogram) *recorder {
-	r := &recorder{flush: flush, free: free, sec: -1}
+func newRecorder(id int, flush chan<- secondFlush, free <-chan *hdrhistogram.Histogram) *recorder {
+	r := &recorder{id: id, flush: flush, free: free, sec: -1}
 	r.hists[opValidate] = newHist()
 	r.hists[opValidateService] = newHist()
 	return r
@@ -164,10 +168,16 @@ func (r *recorder) flushSecond() {
 	if r.sec < 0 || r.secHist == nil {
 		return
 	}
-	r.flush <- secondFlush{sec: r.sec, hist: r.secHist, counts: r.secCount}
+	r.flush <- secondFlush{worker: r.id, sec: r.sec, hist: r.secHist, counts: r.secCount}
 	r.secHist = nil
 	r.secCount = secondCounts{}
 	r.sec = -1
+}
+
+// stop flushes the current second and tells the collector this worker is done.
+func (r *recorder) stop() {
+	r.flushSecond()
+	r.flush <- secondFlush{worker: r.id, done: true}
 }
 
 // sampleError keeps a few distinct error messages of a worker.
