@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -178,5 +180,20 @@ func TestResultsFolderUnwritableCLI(t *testing.T) {
 			t.Errorf("exit status %d, want %d", status, exitFailure)
 		}
 		wantOneLine(t, stderr, "not a directory")
+	}
+}
+
+// Flags may follow the scenario names, as with most command-line tools.
+func TestRunFlagsAfterScenario(t *testing.T) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	quiet := fs.Bool("quiet", false, "")
+	var sets stringList
+	fs.Var(&sets, "set", "")
+	pos, status, ok := parseInterspersed(fs, []string{"quick", "--quiet", "b.yaml", "--set", "x=1", "--", "--odd"}, io.Discard)
+	if !ok || status != exitOK {
+		t.Fatalf("status %d", status)
+	}
+	if !*quiet || len(sets) != 1 || strings.Join(pos, " ") != "quick b.yaml --odd" {
+		t.Errorf("quiet=%v sets=%v positional=%q", *quiet, sets, pos)
 	}
 }

@@ -21,14 +21,29 @@ const compareUsage = "usage: authbench compare [--format text|markdown|csv] [--o
 // significant. --out DIR also draws the change chart there.
 func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("compare", flag.ContinueOnError)
-	flags.SetOutput(io.Discard)
-	flags.Usage = func() {}
 	format := flags.String("format", "text", "output format: text, markdown or csv")
 	out := flags.String("out", "", "folder to draw the change chart into (compare.png, compare.svg)")
-	positional, err := parseInterleaved(flags, args)
-	if err != nil {
-		fmt.Fprintf(stderr, "authbench compare: %v (%s)\n", err, compareUsage)
-		return 2
+	flags.Usage = func() {
+		fmt.Fprint(stderr, `Usage: authbench compare [--format text|markdown|csv] [--out DIR] A B
+
+Compares two run folders: for every backend and parameter point present in
+both, the median validate throughput and p99 in A and B, the change, and
+whether it is significant (Mann-Whitney U over the repeats, medians with
+95% confidence intervals, as benchstat does). With too few repeats it says
+so instead of guessing.
+
+Examples:
+  authbench compare results/20261101T090000Z-compare results/latest
+  authbench compare --format markdown --out /tmp/cmp old/ new/
+
+Flags:
+`)
+		flags.SetOutput(stderr)
+		flags.PrintDefaults()
+	}
+	positional, status, ok := parseInterspersed(flags, args, stderr)
+	if !ok {
+		return status
 	}
 	if !slices.Contains(report.CompareFormats, *format) {
 		fmt.Fprintf(stderr, "authbench compare: unknown format %q (want %s)\n", *format, strings.Join(report.CompareFormats, ", "))
@@ -66,23 +81,6 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// parseInterleaved parses flags wherever they stand among the arguments
-// (`compare A B --format csv` as well as `compare --format csv A B`), as
-// the flag package alone stops at the first argument that is not a flag.
-func parseInterleaved(flags *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := flags.Parse(args); err != nil {
-			return nil, err
-		}
-		if flags.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, flags.Arg(0))
-		args = flags.Args()[1:]
-	}
 }
 
 // readRun reads a run folder's summary with errors that say which folder

@@ -27,3 +27,23 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (status int, 
 	}
 	return exitOK, true
 }
+
+// parseInterspersed is parseFlags for commands whose flags may also follow
+// their arguments (authbench run quick --quiet): it returns the arguments
+// that are not flags. Everything after "--" is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string, stderr io.Writer) (positional []string, status int, ok bool) {
+	for {
+		if status, ok := parseFlags(fs, args, stderr); !ok {
+			return nil, status, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, exitOK, true
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), exitOK, true
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}

@@ -13,12 +13,19 @@ import (
 // rewrites report.md of a finished run from its files, running nothing.
 func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	positional, err := parseInterleaved(fs, args)
-	if err != nil {
-		fmt.Fprintf(stderr, "authbench report: %v (usage: authbench report DIR)\n", err)
-		return 2
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: authbench report DIR
+
+Redraws every chart (PNG and SVG) and report.md of a finished run folder
+from its summary.json and hdr/ logs, without running anything.
+
+Example:
+  authbench report results/latest
+`)
+	}
+	positional, status, ok := parseInterspersed(fs, args, stderr)
+	if !ok {
+		return status
 	}
 	if len(positional) != 1 {
 		fmt.Fprintln(stderr, "authbench report: want one run folder (usage: authbench report DIR)")

@@ -52,10 +52,11 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	scenarioArgs, status, ok := parseInterspersed(fs, args, stderr)
+	if !ok {
 		return status
 	}
-	if fs.NArg() == 0 {
+	if len(scenarioArgs) == 0 {
 		fmt.Fprintln(stderr, "authbench run: name a scenario file or a built-in scenario, e.g. authbench run quick")
 		return exitUsage
 	}
@@ -74,7 +75,7 @@ Flags:
 		plan []scenarios.Run
 	}
 	var jobs []job
-	for _, arg := range fs.Args() {
+	for _, arg := range scenarioArgs {
 		s, err := scenarios.Resolve(arg)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -96,7 +97,7 @@ Flags:
 	defer stop()
 
 	bars := !*quiet && isTerminal(stdout)
-	status := exitOK
+	status = exitOK
 	for _, j := range jobs {
 		fmt.Fprintf(stdout, "%s: %d runs, about %s\n", j.s.Name, len(j.plan), scenarios.EstimateDuration(j.plan).Round(1e9))
 		res, err := runner.Run(ctx, j.s, j.plan, runner.Options{
