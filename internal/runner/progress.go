@@ -48,7 +48,7 @@ func (pr *progress) start(label string, d time.Duration, completed func() int64)
 	var rate atomic.Uint64 // float64 bits: requests per second over the last tick
 	name := fmt.Sprintf("[%d/%d] %s", pr.n, pr.total, label)
 	rb.bar = pr.p.AddBar(d.Milliseconds(),
-		mpb.PrependDecorators(decor.Name(name, decor.WC{C: decor.DindentRight | decor.DextraSpace})),
+		mpb.PrependDecorators(decor.Name(name, decor.WC{C: decor.DindentRight | decor.DextraSpace | decor.DSyncWidth})),
 		mpb.AppendDecorators(
 			decor.Any(func(decor.Statistics) string {
 				return fmt.Sprintf("%10s req/s", humanRate(math.Float64frombits(rate.Load())))
