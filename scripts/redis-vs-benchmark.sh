@@ -32,7 +32,7 @@ redis-cli -p "$port" set key:__rand_int__ "1796000000000|user123" >/dev/null
 go test -c -o "$dir.test" ./backends
 bench=$(REDIS_URL="redis://127.0.0.1:$port" AUTHBENCH_BENCH_CLIENTS="$clients" \
 	"$dir.test" -test.run '^$' -test.bench 'ValidateConcurrent/session-redis$' -test.benchtime "$benchtime" 2>/dev/null |
-	awk '/^BenchmarkValidate\/session-redis-/ {print $3}')
+	awk '/^BenchmarkValidateConcurrent\/session-redis-/ {print $3}')
 rb=$(redis-benchmark -p "$port" -t get -c "$clients" -P 1 -q -n 300000 | tr '\r' '\n' |
 	awk '/^GET:/ && $3 == "requests" {print $2}')
 
