@@ -33,6 +33,10 @@ func TestClaims(t *testing.T) {
 	twoNodes := defaultFx()
 	twoNodes.nodes = 2
 	withJWE := append(fixtureBackends(), fxJWE())
+	ttlSweep := defaultFx()
+	ttlSweep.ttls = []string{"2s", "5s", "15s"}
+	longTTLs := defaultFx()
+	longTTLs.ttls = []string{"15s", "1m"}
 
 	for _, tc := range []struct {
 		claim    int // index in the claim table
@@ -58,9 +62,10 @@ func TestClaims(t *testing.T) {
 		{3, "stateless fix", modify("jwt-denylist-pubsub", func(b *fxBackend) { b.info.Stateful, b.entries = false, 0 }), def, Refuted, "0 store entries"},
 		{3, "no hybrid", without("hybrid"), def, NotMeasured, "no hybrid"},
 
-		{4, "refresh shortens exposure", fixtureBackends(), def, Supported, "jwt-refresh: exposure p99 = "},
-		{4, "refresh does not", modify("jwt-refresh", func(b *fxBackend) { b.expP99 = 9000 }), def, Refuted, "jwt-refresh: exposure p99 = "},
-		{4, "no refresh backend", modify("jwt-refresh", func(b *fxBackend) { b.refresh = false }), def, NotMeasured, "refresh traffic"},
+		{4, "short ttl with refresh shortens exposure", fixtureBackends(), ttlSweep, Supported, "vs jwt-hs256 at token.ttl=15s: exposure p99 = "},
+		{4, "refresh exposure outlives a short ttl", modify("jwt-refresh", func(b *fxBackend) { b.expires, b.expP99 = false, 9000 }), ttlSweep, Refuted, "jwt-refresh at token.ttl=2s: exposure p99 = "},
+		{4, "no ttl sweep", fixtureBackends(), def, NotMeasured, "needs a token.ttl sweep"},
+		{4, "no refresh at the shortest ttl", fixtureBackends(), longTTLs, NotMeasured, "no backend refreshed tokens at token.ttl=15s"},
 
 		{5, "sessions revoke at once", fixtureBackends(), def, Supported, "session-redis: 0 of"},
 		{5, "a session outlives logout", modify("session-redis", func(b *fxBackend) { b.share, b.expP99 = 0.02, 5 }), def, Refuted, "session-redis: 120 of"},
@@ -89,5 +94,35 @@ func TestClaims(t *testing.T) {
 				t.Errorf("%q: evidence %q lacks %q", c.Claim, c.Evidence, tc.evidence)
 			}
 		})
+	}
+}
+
+// TestClaimRefreshTTLSeries checks that the refresh claim reads only the
+// points of the headline's load, orders TTLs as durations (2s before 15s,
+// which string order would swap) and compares the short TTL with the long.
+func TestClaimRefreshTTLSeries(t *testing.T) {
+	o := defaultFx()
+	o.ttls = []string{"15s", "2s", "5s"}
+	c := CheckClaims(buildFixture(t, "", fixtureBackends(), o))[4]
+	if c.Verdict != Supported {
+		t.Fatalf("verdict %q, want %q; evidence: %s", c.Verdict, Supported, c.Evidence)
+	}
+	_, series, ok := strings.Cut(c.Evidence, "exposure p99 of jwt-refresh by TTL: ")
+	if !ok {
+		t.Fatalf("evidence %q lacks the TTL series", c.Evidence)
+	}
+	var ttls []string
+	for _, e := range strings.Split(series, ", ") {
+		ttl, _, _ := strings.Cut(e, " → ")
+		ttls = append(ttls, ttl)
+	}
+	if got := strings.Join(ttls, " "); got != "2s 5s 15s" {
+		t.Errorf("TTL series %q, want 2s 5s 15s (one per TTL at load.clients=8)", got)
+	}
+	// At 2s a revoked token lives under 2 s; at 15s, most of the 10 s run.
+	for _, want := range []string{"jwt-refresh at token.ttl=2s: exposure p99 = 1.", "vs jwt-hs256 at token.ttl=15s: exposure p99 = 9."} {
+		if !strings.Contains(c.Evidence, want) {
+			t.Errorf("evidence %q lacks %q", c.Evidence, want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,10 @@ type fxBackend struct {
 	falseRejects int64
 	refresh      bool
 	entries      int64
+	// expires: a revoked token of this backend stays usable until it
+	// expires, so under a token.ttl sweep its exposure is bounded by the
+	// TTL (and by the run), whatever expP99 says.
+	expires bool
 }
 
 func fxNoop() fxBackend {
@@ -40,11 +45,11 @@ func fxNoop() fxBackend {
 }
 func fxHS256() fxBackend {
 	return fxBackend{info: BackendInfo{Name: "jwt-hs256", Family: "jwt"},
-		p50: 3100, tail: 3, thr: 290e3, scale: 1.8, token: 312, share: 1, expP99: 9600}
+		p50: 3100, tail: 3, thr: 290e3, scale: 1.8, token: 312, share: 1, expP99: 9600, expires: true}
 }
 func fxRS256() fxBackend {
 	return fxBackend{info: BackendInfo{Name: "jwt-rs256", Family: "jwt"},
-		p50: 41000, tail: 2.2, thr: 24e3, scale: 1.9, token: 568, share: 1, expP99: 9650}
+		p50: 41000, tail: 2.2, thr: 24e3, scale: 1.9, token: 568, share: 1, expP99: 9650, expires: true}
 }
 func fxSessionMemory() fxBackend {
 	return fxBackend{info: BackendInfo{Name: "session-memory", Family: "session", Stateful: true, StoreLookups: 1},
@@ -60,11 +65,11 @@ func fxDenylist() fxBackend {
 }
 func fxRefresh() fxBackend {
 	return fxBackend{info: BackendInfo{Name: "jwt-refresh", Family: "hybrid", Stateful: true, StoreLookups: 0},
-		p50: 3200, tail: 3.2, thr: 280e3, scale: 1.8, token: 330, share: 0.7, expP99: 3000, refresh: true, entries: 10000}
+		p50: 3200, tail: 3.2, thr: 280e3, scale: 1.8, token: 330, share: 0.7, expP99: 3000, refresh: true, entries: 10000, expires: true}
 }
 func fxJWE() fxBackend {
 	return fxBackend{info: BackendInfo{Name: "jwe-dir", Family: "jwe"},
-		p50: 6500, tail: 3, thr: 140e3, scale: 1.8, token: 520, share: 1, expP99: 9600}
+		p50: 6500, tail: 3, thr: 140e3, scale: 1.8, token: 520, share: 1, expP99: 9600, expires: true}
 }
 
 // fixtureBackends is the default set of the brief: every family.
@@ -74,6 +79,9 @@ func fixtureBackends() []fxBackend {
 
 type fxOptions struct {
 	clients []int // swept load.clients; one value: no sweep
+	// ttls is the swept token.ttl (durations); none: the config's 15m,
+	// unswept, with the backends' own exposures and refresh counts.
+	ttls    []string
 	repeats int
 	nodes   int
 	replay  bool // revocation and replays
@@ -110,7 +118,14 @@ func buildFixture(t testing.TB, dir string, bs []fxBackend, o fxOptions) *Summar
 		},
 	}
 	if len(o.clients) > 1 {
-		s.Sweep = []string{"load.clients"}
+		s.Sweep = append(s.Sweep, "load.clients")
+	}
+	ttls := o.ttls
+	if len(ttls) > 1 {
+		s.Sweep = append(s.Sweep, "token.ttl")
+	}
+	if len(ttls) == 0 {
+		ttls = []string{""}
 	}
 	for _, b := range bs {
 		s.Backends = append(s.Backends, b.info)
@@ -124,111 +139,142 @@ func buildFixture(t testing.TB, dir string, bs []fxBackend, o fxOptions) *Summar
 	const dur = 10
 	id := 0
 	for _, c := range o.clients {
-		for rep := 1; rep <= o.repeats; rep++ {
-			for _, b := range bs {
-				id++
-				r := Run{
-					ID:      fmt.Sprintf("%03d-%s", id, b.info.Name),
-					Backend: b.info.Name,
-					Model:   "closed",
-					Params: map[string]string{
-						"load.clients":  strconv.Itoa(c),
-						"cluster.nodes": strconv.Itoa(o.nodes),
-					},
-					Repeat:                  rep,
-					DurationS:               dur,
-					StoreLookupsPerValidate: b.info.StoreLookups,
-					TokenBytes:              b.token,
-					Store:                   Store{Entries: b.entries, Bytes: -1},
-					Ops:                     map[string]Op{},
-				}
-				if len(o.clients) > 1 {
-					r.Point = "load.clients=" + strconv.Itoa(c)
-				}
-				// Queueing: at 8 clients on 2 cores latency grows ~3×,
-				// except for the store-bound backend, which waits on I/O.
-				load := 1.0
-				if c > 1 {
-					load = float64(c) / 8 * 3
-					if b.info.Name == "session-redis" {
-						load = float64(c) / 8 * 2.2
+		for _, ttl := range ttls {
+			for rep := 1; rep <= o.repeats; rep++ {
+				for _, b := range bs {
+					id++
+					r := Run{
+						ID:      fmt.Sprintf("%03d-%s", id, b.info.Name),
+						Backend: b.info.Name,
+						Model:   "closed",
+						Params: map[string]string{
+							"load.clients":  strconv.Itoa(c),
+							"cluster.nodes": strconv.Itoa(o.nodes),
+						},
+						Repeat:                  rep,
+						DurationS:               dur,
+						StoreLookupsPerValidate: b.info.StoreLookups,
+						TokenBytes:              b.token,
+						Store:                   Store{Entries: b.entries, Bytes: -1},
+						Ops:                     map[string]Op{},
 					}
-				}
-				noise := 1 + 0.04*rng.NormFloat64()
-				h := hdrhistogram.New(1, 60_000_000_000, 3)
-				p50 := b.p50 * load * noise
-				sigma := math.Log(b.tail) / 2.326
-				for i := 0; i < o.samples; i++ {
-					v := p50 * math.Exp(sigma*rng.NormFloat64())
-					if i%1000 == 999 {
-						v *= 8 // a rare stall
+					var point []string
+					if len(o.clients) > 1 {
+						point = append(point, "load.clients="+strconv.Itoa(c))
 					}
-					if err := h.RecordValue(int64(v)); err != nil {
-						t.Fatal(err)
+					// ttlS is the token lifetime in seconds; 0 without a TTL
+					// sweep, where the backends' own figures are used.
+					var ttlS float64
+					if ttl != "" {
+						d, err := time.ParseDuration(ttl)
+						if err != nil {
+							t.Fatal(err)
+						}
+						ttlS = d.Seconds()
+						r.Params["token.ttl"] = ttl
+						if len(o.ttls) > 1 {
+							point = append(point, "token.ttl="+ttl)
+						}
 					}
-				}
-				thr := b.thr * noise
-				if c > 1 {
-					thr *= b.scale
-				}
-				count := int64(thr * dur)
-				lat := Latency{
-					P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
-					P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: math.Round(h.Mean()),
-				}
-				r.Ops[OpValidate] = Op{Count: count, ThroughputPerS: thr, LatencyNS: lat}
-				r.ServiceNS = lat
-				r.Ops[OpLogin] = Op{Count: 500, ThroughputPerS: 50, LatencyNS: Latency{P50: int64(b.p50 * 2), P99: int64(b.p50 * 6)}}
-				r.Ops[OpLogout] = Op{Count: 500, ThroughputPerS: 50, LatencyNS: Latency{P50: int64(b.p50), P99: int64(b.p50 * 4)}}
-				if b.refresh {
-					r.Ops[OpRefresh] = Op{Count: 2000, ThroughputPerS: 200, LatencyNS: Latency{P50: int64(b.p50 * 3), P99: int64(b.p50 * 9)}}
-				}
-				r.Outcomes = Outcomes{
-					Accepted: count * 95 / 100, Rejected: count * 5 / 100,
-					ExpectedValid: count * 95 / 100, ExpectedRevoked: count * 5 / 100,
-				}
-				if o.nodes > 1 {
-					r.Outcomes.FalseRejects = b.falseRejects
-				}
-				if o.replay {
-					replayed := int64(500)
-					exposed := int64(math.Round(b.share * float64(replayed)))
-					r.Outcomes.FalseAccepts = exposed * 4
-					r.Revocation = Revocation{
-						Revoked: 500, Replays: count * 5 / 100, ReplaysAccepted: exposed * 4,
-						ReplayedCredentials: replayed, ExposedCredentials: exposed,
-						ExposedShare: float64(exposed) / float64(replayed),
+					r.Point = strings.Join(point, ",")
+					// Queueing: at 8 clients on 2 cores latency grows ~3×,
+					// except for the store-bound backend, which waits on I/O.
+					load := 1.0
+					if c > 1 {
+						load = float64(c) / 8 * 3
+						if b.info.Name == "session-redis" {
+							load = float64(c) / 8 * 2.2
+						}
 					}
-					if b.expP99 > 0 {
-						e := b.expP99 * noise
-						r.Revocation.ExposureMS = Exposure{P50: e / 2, P99: e, Max: e * 1.1}
-					}
-				}
-				for sec := 0; sec < dur; sec++ {
-					f := 1 + 0.03*rng.NormFloat64()
-					secLat := float64(lat.P99) * (1 + 0.1*rng.NormFloat64())
-					if sec == 6 && b.info.Name == "session-redis" {
-						secLat *= 5 // a slow second on the store
-					}
-					var revs int64
-					if o.replay {
-						revs = 50
-					}
-					r.Timeline = append(r.Timeline, Second{
-						T: sec, Validations: int64(thr * f), ThroughputPerS: thr * f,
-						P50NS: lat.P50, P99NS: int64(secLat), Revocations: revs,
-					})
-				}
-				if dir != "" {
-					for _, op := range []string{OpValidate, OpValidateService} {
-						h.SetStartTimeMs(start.UnixMilli())
-						h.SetEndTimeMs(start.UnixMilli() + dur*1000)
-						if err := WriteHistogram(HistogramPath(dir, r.ID, op), h, "authbench fixture "+r.ID); err != nil {
+					noise := 1 + 0.04*rng.NormFloat64()
+					h := hdrhistogram.New(1, 60_000_000_000, 3)
+					p50 := b.p50 * load * noise
+					sigma := math.Log(b.tail) / 2.326
+					for i := 0; i < o.samples; i++ {
+						v := p50 * math.Exp(sigma*rng.NormFloat64())
+						if i%1000 == 999 {
+							v *= 8 // a rare stall
+						}
+						if err := h.RecordValue(int64(v)); err != nil {
 							t.Fatal(err)
 						}
 					}
+					thr := b.thr * noise
+					if c > 1 {
+						thr *= b.scale
+					}
+					count := int64(thr * dur)
+					lat := Latency{
+						P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+						P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: math.Round(h.Mean()),
+					}
+					r.Ops[OpValidate] = Op{Count: count, ThroughputPerS: thr, LatencyNS: lat}
+					r.ServiceNS = lat
+					r.Ops[OpLogin] = Op{Count: 500, ThroughputPerS: 50, LatencyNS: Latency{P50: int64(b.p50 * 2), P99: int64(b.p50 * 6)}}
+					r.Ops[OpLogout] = Op{Count: 500, ThroughputPerS: 50, LatencyNS: Latency{P50: int64(b.p50), P99: int64(b.p50 * 4)}}
+					// A refresh is due once per TTL: with a TTL sweep, 500
+					// users refresh floor(run/TTL) times each, never when the
+					// token outlives the run.
+					refreshes := int64(2000)
+					if ttlS > 0 {
+						refreshes = 500 * int64(dur/ttlS)
+					}
+					if b.refresh && refreshes > 0 {
+						r.Ops[OpRefresh] = Op{Count: refreshes, ThroughputPerS: float64(refreshes) / dur, LatencyNS: Latency{P50: int64(b.p50 * 3), P99: int64(b.p50 * 9)}}
+					}
+					r.Outcomes = Outcomes{
+						Accepted: count * 95 / 100, Rejected: count * 5 / 100,
+						ExpectedValid: count * 95 / 100, ExpectedRevoked: count * 5 / 100,
+					}
+					if o.nodes > 1 {
+						r.Outcomes.FalseRejects = b.falseRejects
+					}
+					if o.replay {
+						replayed := int64(500)
+						exposed := int64(math.Round(b.share * float64(replayed)))
+						r.Outcomes.FalseAccepts = exposed * 4
+						r.Revocation = Revocation{
+							Revoked: 500, Replays: count * 5 / 100, ReplaysAccepted: exposed * 4,
+							ReplayedCredentials: replayed, ExposedCredentials: exposed,
+							ExposedShare: float64(exposed) / float64(replayed),
+						}
+						exp := b.expP99
+						if ttlS > 0 && b.expires {
+							// A revoked token is usable for what is left of its
+							// lifetime, or of the run: p99 near the smaller.
+							exp = 960 * math.Min(ttlS, dur)
+						}
+						if exp > 0 {
+							e := exp * noise
+							r.Revocation.ExposureMS = Exposure{P50: e / 2, P99: e, Max: e * 1.1}
+						}
+					}
+					for sec := 0; sec < dur; sec++ {
+						f := 1 + 0.03*rng.NormFloat64()
+						secLat := float64(lat.P99) * (1 + 0.1*rng.NormFloat64())
+						if sec == 6 && b.info.Name == "session-redis" {
+							secLat *= 5 // a slow second on the store
+						}
+						var revs int64
+						if o.replay {
+							revs = 50
+						}
+						r.Timeline = append(r.Timeline, Second{
+							T: sec, Validations: int64(thr * f), ThroughputPerS: thr * f,
+							P50NS: lat.P50, P99NS: int64(secLat), Revocations: revs,
+						})
+					}
+					if dir != "" {
+						for _, op := range []string{OpValidate, OpValidateService} {
+							h.SetStartTimeMs(start.UnixMilli())
+							h.SetEndTimeMs(start.UnixMilli() + dur*1000)
+							if err := WriteHistogram(HistogramPath(dir, r.ID, op), h, "authbench fixture "+r.ID); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					s.Runs = append(s.Runs, r)
 				}
-				s.Runs = append(s.Runs, r)
 			}
 		}
 	}
