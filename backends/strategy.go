@@ -44,6 +44,34 @@ var (
 	ErrNotSupported = errors.New("operation not supported by this backend")
 	// ErrUnavailable: a backend cannot run here (no Redis, for instance).
 	ErrUnavailable = errors.New("backend unavailable")
+
+	// Reasons a token backend refuses a credential. Each rejection wraps one
+	// of them and the library's own error, so errors.Is works with both
+	// (see Explain).
+
+	// ErrAlgorithm: the token names an algorithm the backend does not accept
+	// (alg none, HS256 sent to an RS256 verifier, a JWE key algorithm other
+	// than the pinned one).
+	ErrAlgorithm = errors.New("algorithm not allowed")
+	// ErrSignature: the signature does not verify with the backend's key.
+	ErrSignature = errors.New("signature invalid")
+	// ErrDecrypt: a JWE did not decrypt (wrong key, tampered tag, ciphertext
+	// or protected header).
+	ErrDecrypt = errors.New("decryption failed")
+	// ErrUnknownKey: the `kid` header names no key of the backend's key set.
+	ErrUnknownKey = errors.New("unknown key id")
+	// ErrUntrustedHeader: the token carries a header asking the verifier to
+	// fetch or trust a key it names (jku, x5u, jwk, x5c) or a critical
+	// extension (crit). authbench refuses such tokens instead of ignoring
+	// the header, as a verifier with a fixed key set should.
+	ErrUntrustedHeader = errors.New("untrusted key reference or critical header")
+	// ErrCompressed: a JWE with a `zip` header. Decompressing attacker input
+	// is a denial-of-service risk and no authbench issuer compresses.
+	ErrCompressed = errors.New("compressed payload refused")
+	// ErrClaims: the signature is good but a claim is not (wrong issuer or
+	// audience, not valid yet, missing jti …). Expiry has its own sentinel,
+	// ErrExpired.
+	ErrClaims = errors.New("invalid claims")
 )
 
 // Reject wraps reason so that errors.Is(err, ErrRejected) and

@@ -171,12 +171,15 @@ func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *repor
 			Name: e.Info.Name, Family: e.Info.Family, Stateful: e.Info.Stateful,
 			StoreLookups: e.Info.StoreLookups, Description: e.Info.Description,
 		}
-		env, err := r.env(ctx, pr, "preflight")
-		if errors.Is(err, backends.ErrUnavailable) {
+		skip := func(err error) {
 			info.Skipped = err.Error()
 			skipped[pr.Backend] = true
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s skipped: %v", pr.Backend, err))
 			sum.Backends = append(sum.Backends, info)
+		}
+		env, err := r.env(ctx, pr, "preflight")
+		if errors.Is(err, backends.ErrUnavailable) {
+			skip(err)
 			continue
 		}
 		if err != nil {
@@ -184,10 +187,7 @@ func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *repor
 		}
 		node, err := r.open(pr.Backend, env)
 		if errors.Is(err, backends.ErrUnavailable) {
-			info.Skipped = err.Error()
-			skipped[pr.Backend] = true
-			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s skipped: %v", pr.Backend, err))
-			sum.Backends = append(sum.Backends, info)
+			skip(err)
 			continue
 		}
 		if err != nil {
