@@ -86,12 +86,16 @@ func verifyJWT(codec *jwtCodec, token string) (string, time.Time, error) {
 	return jti, exp, nil
 }
 
-// tokenExpiry is when a credential stops mattering to a denylist.
-func tokenExpiry(c Credential, now time.Time, ttl time.Duration) time.Time {
-	if !c.ExpiresAt.IsZero() {
-		return c.ExpiresAt
+// denyUntil is when a revoked credential stops mattering to a denylist:
+// when the validator would refuse it anyway, that is at its expiry plus the
+// leeway the validator grants. An entry dropped at the bare expiry would
+// let the revoked token back in for the length of the leeway.
+func (c *jwtCodec) denyUntil(cred Credential, now time.Time, ttl time.Duration) time.Time {
+	exp := cred.ExpiresAt
+	if exp.IsZero() {
+		exp = now.Add(ttl)
 	}
-	return now.Add(ttl)
+	return exp.Add(max(c.tc.Leeway, 0))
 }
 
 // localDenylist is a sharded map jti → expiry (unix ns). Reads take one
@@ -222,7 +226,7 @@ func (d *denylistMemory) Revoke(_ context.Context, c Credential) error {
 	if c.ID == "" {
 		return fmt.Errorf("jwt-denylist-memory: revoke: credential has no jti: %w", ErrMalformed)
 	}
-	d.list.add(c.ID, tokenExpiry(c, d.now(), d.ttl))
+	d.list.add(c.ID, d.codec.denyUntil(c, d.now(), d.ttl))
 	return nil
 }
 
@@ -285,7 +289,7 @@ func (d *denylistRedis) Revoke(ctx context.Context, c Credential) error {
 	if c.ID == "" {
 		return fmt.Errorf("jwt-denylist-redis: revoke: credential has no jti: %w", ErrMalformed)
 	}
-	remaining := tokenExpiry(c, d.now(), d.ttl).Sub(d.now())
+	remaining := d.codec.denyUntil(c, d.now(), d.ttl).Sub(d.now())
 	if remaining <= 0 {
 		return nil // expired tokens are refused anyway
 	}
@@ -544,7 +548,7 @@ func (d *denylistPubSub) Revoke(ctx context.Context, c Credential) error {
 		return fmt.Errorf("jwt-denylist-pubsub: revoke: bad jti %q: %w", c.ID, ErrMalformed)
 	}
 	now := d.now()
-	exp := tokenExpiry(c, now, d.ttl)
+	exp := d.codec.denyUntil(c, now, d.ttl)
 	if !exp.After(now) {
 		return nil
 	}

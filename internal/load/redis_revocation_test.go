@@ -120,3 +120,22 @@ func TestMemoryDenylistAcrossNodesLeaks(t *testing.T) {
 		t.Error("no replay accepted on nodes that never saw the logout")
 	}
 }
+
+// A denylist must keep a revoked token's entry for as long as the validator
+// would still accept the token: its expiry plus the leeway. Tokens here live
+// 1 s with a 300 ms leeway, so revoked ones are replayed inside that window.
+func TestDenylistCoversTheLeeway(t *testing.T) {
+	const ttl, leeway = time.Second, 300 * time.Millisecond
+	for _, name := range []string{"jwt-denylist-memory", "jwt-denylist-redis", "jwt-denylist-pubsub"} {
+		t.Run(name, func(t *testing.T) {
+			nodes := openNodes(t, name, 1, token(ttl, leeway))
+			res := run(t, Config{Model: Closed, Clients: 2, Users: 50, Duration: 2500 * time.Millisecond,
+				RevocationRate: 40, Replay: 0.3, Leeway: leeway}, nodes...)
+			t.Logf("replays %d accepted %d, false accepts %d, expected expired %d",
+				res.Revocation.Replays, res.Revocation.ReplaysAccepted, res.Outcomes.FalseAccepts, res.Outcomes.ExpectedExpired)
+			if res.Outcomes.FalseAccepts != 0 {
+				t.Errorf("%d revoked tokens accepted: the denylist forgot them before the validator would", res.Outcomes.FalseAccepts)
+			}
+		})
+	}
+}
