@@ -89,14 +89,21 @@ func verifyJWT(codec *jwtCodec, token string) (string, time.Time, error) {
 // denyUntil is when a revoked credential stops mattering to a denylist:
 // when the validator would refuse it anyway, that is at its expiry plus the
 // leeway the validator grants. An entry dropped at the bare expiry would
-// let the revoked token back in for the length of the leeway.
+// let the revoked token back in for the length of the leeway. One more
+// second of margin, because the validator's cutoff falls exactly on that
+// instant while store expiries are rounded (go-redis sends PX in whole
+// milliseconds, truncated): without it a replay in the last millisecond
+// finds no entry and is accepted.
 func (c *jwtCodec) denyUntil(cred Credential, now time.Time, ttl time.Duration) time.Time {
 	exp := cred.ExpiresAt
 	if exp.IsZero() {
 		exp = now.Add(ttl)
 	}
-	return exp.Add(max(c.tc.Leeway, 0))
+	return exp.Add(max(c.tc.Leeway, 0) + denyMargin)
 }
+
+// denyMargin keeps denylist entries a little past the validator's cutoff.
+const denyMargin = time.Second
 
 // localDenylist is a sharded map jti → expiry (unix ns). Reads take one
 // shard's read lock; expired entries are swept from a shard every

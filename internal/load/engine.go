@@ -468,6 +468,11 @@ func (e *Engine) renew(r *recorder, rng *rand.Rand, user int, c *cred) *cred {
 		r.record(o, e.now()-t0)
 	}
 	if err != nil {
+		if c != nil && c.revokeStart.Load() != 0 && backends.IsRejection(err) {
+			// The user logged out while this client refreshed: refusing
+			// is the right answer, and the revoker logs the user in again.
+			return e.slots[user].Load()
+		}
 		if measured {
 			r.c.opErrors[o]++
 		}

@@ -392,6 +392,8 @@ func machine() report.Machine {
 	}
 }
 
+var plural = map[string]string{report.OpLogin: "logins", report.OpRefresh: "refreshes", report.OpLogout: "logouts"}
+
 // warnAbout adds the caveats a reader of the report needs.
 func warnAbout(sum *report.Summary, s *scenarios.Scenario) {
 	if s.Repeat < 3 {
@@ -407,7 +409,7 @@ func warnAbout(sum *report.Summary, s *scenarios.Scenario) {
 		}
 		for _, op := range report.Ops {
 			if n := run.Ops[op].Errors; n > 0 && op != report.OpValidate {
-				problems = append(problems, fmt.Sprintf("%d failed %ss", n, op))
+				problems = append(problems, fmt.Sprintf("%d failed %s", n, plural[op]))
 			}
 		}
 		if len(problems) > 0 {
