@@ -183,8 +183,27 @@ func (v *view) claimStolenJWT() Claim {
 		c.Verdict, c.Evidence = NotMeasured, "no revoked plain JWT was replayed (needs revocation.rate and revocation.replay above 0)"
 		return c
 	}
-	c.Evidence = strings.Join(parts, "; ")
+	c.Evidence = strings.Join(parts, "; ") + v.cutOffByRun()
 	return c
+}
+
+// cutOffByRun warns, for the headline point, when tokens outlive the runs:
+// an exposure window can then only end with the run, so it measures the
+// run's length, not the token's lifetime.
+func (v *view) cutOffByRun() string {
+	r := v.pointRun(v.headline)
+	if r == nil || r.DurationS <= 0 {
+		return ""
+	}
+	ttlText, ok := v.param(r, "token.ttl")
+	if !ok {
+		return ""
+	}
+	ttl, err := time.ParseDuration(ttlText)
+	if err != nil || ttl.Seconds() <= r.DurationS {
+		return ""
+	}
+	return fmt.Sprintf(" (token.ttl %s outlives the %.3g s runs: these windows end with the run, not with the token's expiry; sweep token.ttl below the run length to see expiry, as scenarios/revocation.yaml does)", ttl, r.DurationS)
 }
 
 // claimDenylist: "fixing that needs backend logic that partially defeats
