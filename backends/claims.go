@@ -115,6 +115,9 @@ func (c *checkedClaims) Validate() error {
 	return nil
 }
 
+// jtiLen is the length of a jti made by newJTI.
+var jtiLen = base64.RawURLEncoding.EncodedLen(16)
+
 // newJTI returns a random 128-bit token ID, base64url without padding.
 func newJTI() string {
 	var b [16]byte

@@ -238,8 +238,11 @@ func (d *denylistMemory) Revoke(_ context.Context, c Credential) error {
 }
 
 // StoreSize counts live entries; their bytes are part of the Go heap.
+// StoreSize counts the live entries; their bytes are measured on a probe
+// map of the same shape (see heapBytes).
 func (d *denylistMemory) StoreSize(context.Context) (int64, int64, error) {
-	return d.list.live(), -1, nil
+	n := d.list.live()
+	return n, heapBytes(n, jtiLen, func(i int) int64 { return int64(i) }), nil
 }
 
 func (d *denylistMemory) Close() error { return nil }
