@@ -130,7 +130,9 @@ func preciseSleep(ctx context.Context, d time.Duration) error {
 			return err
 		}
 	}
-	pace.Until(deadline)
+	// Yield rather than nanosleep: many clients share two processors here,
+	// and a thread asleep in a system call keeps its processor from them.
+	pace.YieldUntil(deadline)
 	return ctx.Err()
 }
 

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -48,12 +49,22 @@ func run(t testing.TB, cfg Config, nodes ...backends.Strategy) *Result {
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
 
 func TestSleepBackendP50(t *testing.T) {
-	for _, delay := range []time.Duration{time.Millisecond, 5 * time.Millisecond} {
-		t.Run(delay.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		delay   time.Duration
+		clients int
+	}{
+		{time.Millisecond, 4},
+		{5 * time.Millisecond, 4},
+		// More clients than processors: a waiting client must not keep a
+		// processor from the others, or the service time grows with them.
+		{time.Millisecond, 8 * testingCPU()},
+	} {
+		delay := tc.delay
+		t.Run(fmt.Sprintf("%s/clients=%d", delay, tc.clients), func(t *testing.T) {
 			s := open(t, "sleep", &backends.SleepOptions{Delay: delay})
-			res := run(t, Config{Model: Closed, Clients: 4, Duration: 1 * time.Second, Warmup: 100 * time.Millisecond}, s)
+			res := run(t, Config{Model: Closed, Clients: tc.clients, Duration: 1 * time.Second, Warmup: 100 * time.Millisecond}, s)
 			p50 := res.Hists["validate"].ValueAtQuantile(50)
-			t.Logf("delay %s: p50 %.3f ms over %d validations", delay, ms(p50), res.Hists["validate"].TotalCount())
+			t.Logf("delay %s, %d clients: p50 %.3f ms over %d validations", delay, tc.clients, ms(p50), res.Hists["validate"].TotalCount())
 			if got, want := float64(p50), float64(delay); got < want*0.99 || got > want*1.10 {
 				t.Errorf("p50 = %.3f ms, want %s within 10%%", ms(p50), delay)
 			}

@@ -38,13 +38,32 @@ func Until(deadline time.Time) {
 	}
 }
 
+// YieldUntil waits until deadline by yielding the processor to other
+// goroutines in a loop: precise, never holds a processor while blocked, but
+// keeps a CPU busy. For a waiter that shares the processors with many
+// others (a simulated backend with a service time), where nanosleep would
+// keep a processor from them until the runtime takes it back.
+func YieldUntil(deadline time.Time) {
+	if coarse := time.Until(deadline) - timerSlack; coarse > 0 {
+		time.Sleep(coarse)
+	}
+	for time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+}
+
+// timerSlack is how late the runtime's timers may wake on such a machine
+// (a millisecond and a bit): time.Sleep is used only for what lies beyond.
+const timerSlack = 1500 * time.Microsecond
+
 // nap blocks the calling thread in nanosleep. The runtime hands the
-// goroutine's processor to another thread meanwhile, as for any blocking
-// system call. Waits longer than a few milliseconds go to time.Sleep,
-// which needs no thread of its own.
+// goroutine's processor to another thread meanwhile, but only once it
+// notices (tens of microseconds to milliseconds later), so long waits go
+// to time.Sleep, which needs no thread of its own, and only the last
+// stretch is spent in nanosleep.
 func nap(d time.Duration) {
-	if d > 5*time.Millisecond {
-		time.Sleep(d - time.Millisecond)
+	if d > timerSlack {
+		time.Sleep(d - timerSlack)
 		return
 	}
 	ts := syscall.NsecToTimespec(int64(d))
