@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -304,6 +305,9 @@ func TestTimeline(t *testing.T) {
 			t.Errorf("second %d: p50 %d p99 %d", i, s.P50, s.P99)
 		}
 	}
+	if n, want := len(res.Timeline), int(math.Ceil(res.Measured.Seconds())); n != want {
+		t.Errorf("timeline has %d seconds for a measured period of %s, want %d", n, res.Measured, want)
+	}
 	if total := res.Hists["validate"].TotalCount(); sum != total {
 		t.Errorf("timeline sums to %d validations, histogram holds %d", sum, total)
 	}
@@ -336,5 +340,22 @@ func TestRandomRoutingBreaksMemorySessions(t *testing.T) {
 func TestUserNames(t *testing.T) {
 	if userName(7) != "user-"+strconv.Itoa(7) {
 		t.Fatal(userName(7))
+	}
+}
+
+// Requests in flight at the end complete after it: they count, but in the
+// last measured second, not in a second of their own.
+func TestStragglersFoldIntoLastSecond(t *testing.T) {
+	s := open(t, "sleep", &backends.SleepOptions{Delay: 5 * time.Millisecond})
+	res := run(t, Config{Model: Closed, Clients: 2, Duration: 2 * time.Second}, s)
+	var sum int64
+	for _, sec := range res.Timeline {
+		sum += sec.Validations
+	}
+	if len(res.Timeline) != 2 {
+		t.Errorf("timeline has %d seconds for a 2 s run, want 2", len(res.Timeline))
+	}
+	if total := res.Hists["validate"].TotalCount(); sum != total {
+		t.Errorf("timeline sums to %d validations, histogram holds %d", sum, total)
 	}
 }
