@@ -35,10 +35,11 @@ type Engine struct {
 	measNs  int64 // measured period begins
 	endNs   int64 // measured period ends
 
-	slots []atomic.Pointer[cred]
-	ring  *revokedRing
-	stop  atomic.Bool
-	next  atomic.Int64 // open model: the next request number
+	slots   []atomic.Pointer[cred]
+	ring    *revokedRing
+	stop    atomic.Bool
+	next    atomic.Int64 // open model: the next request number
+	running atomic.Int64 // client workers that have not returned yet
 
 	renewAhead int64
 	opCtx      context.Context
@@ -168,8 +169,10 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	var workers sync.WaitGroup
 	for i, r := range e.recorders {
 		workers.Add(1)
+		e.running.Add(1)
 		go func() {
 			defer workers.Done()
+			defer e.running.Add(-1)
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1))
 			if cfg.Model == Open {
 				e.openWorker(r, rng)
@@ -247,27 +250,20 @@ func foldStragglers(res *Result) {
 }
 
 // wait waits for the workers until the end of the run plus the grace
-// period and returns how many were still busy then.
+// period and returns how many were still running then: each of them is
+// stuck in a request.
 func (e *Engine) wait(workers *sync.WaitGroup) int {
 	done := make(chan struct{})
 	go func() { workers.Wait(); close(done) }()
-	for {
-		var deadline <-chan time.Time
-		if e.endNs != math.MaxInt64 {
-			deadline = time.After(time.Duration(e.endNs-e.now()) + e.cfg.Grace)
-		}
-		select {
-		case <-done:
-			return 0
-		case <-deadline:
-			busy := 0
-			for _, r := range e.recorders {
-				if r.busy.Load() {
-					busy++
-				}
-			}
-			return busy
-		}
+	var deadline <-chan time.Time
+	if e.endNs != math.MaxInt64 {
+		deadline = time.After(time.Duration(e.endNs-e.now()) + e.cfg.Grace)
+	}
+	select {
+	case <-done:
+		return 0
+	case <-deadline:
+		return int(e.running.Load())
 	}
 }
 
@@ -350,7 +346,8 @@ func (e *Engine) closedWorker(r *recorder, rng *rand.Rand) {
 		}
 		e.request(r, rng, t, t)
 		if e.cfg.Think > 0 {
-			pace.Sleep(e.cfg.Think)
+			// Never past the end: a think time is not a request in flight.
+			pace.Sleep(min(e.cfg.Think, time.Duration(e.endNs-e.now())))
 		}
 	}
 }
@@ -405,10 +402,8 @@ func (e *Engine) request(r *recorder, rng *rand.Rand, due, start int64) {
 	}
 	node := e.route(user, rng)
 
-	r.busy.Store(true)
 	err := e.nodes[node].Validate(e.opCtx, c.Token)
 	end := e.now()
-	r.busy.Store(false)
 	r.done.Add(1)
 
 	if due < e.measNs {
@@ -547,10 +542,8 @@ func (e *Engine) revoke(rng *rand.Rand, stop <-chan struct{}) {
 
 		t0 := e.now()
 		c.revokeStart.Store(t0)
-		r.busy.Store(true)
 		err := e.nodes[node].Revoke(e.opCtx, c.Credential)
 		t1 := e.now()
-		r.busy.Store(false)
 		if err == nil {
 			c.revokedAt.Store(t1)
 			e.ring.push(c)
@@ -708,7 +701,6 @@ func (e *Engine) merge(seconds []timelineSecond) *Result {
 		sec.P50, sec.P99 = s.p50, s.p99
 		res.Timeline = append(res.Timeline, sec)
 	}
-	res.Open = nil
 	if e.cfg.Model == Open {
 		res.Open = &OpenStats{TargetRate: e.cfg.Rate, Late: c.late}
 	}

@@ -112,8 +112,7 @@ type recorder struct {
 	errSamples []string
 
 	done atomic.Int64 // validations completed, warm-up included, for progress
-	busy atomic.Bool  // a request is in flight, for the end-of-run report
-	_    [48]byte     // keep done and busy off the next recorder's cache line
+	_    [56]byte     // keep done off the next recorder's cache line
 }
 
 func newRecorder(id int, flush chan<- secondFlush, free <-chan *hdrhistogram.Histogram) *recorder {
