@@ -669,6 +669,7 @@ func (e *Engine) merge(seconds []timelineSecond) *Result {
 			}
 		}
 	}
+	c.opErrors[opValidate] = c.errors // validations fail in request, the others where they happen
 	for o := range numOps {
 		if c.opErrors[o] > 0 {
 			res.OpErrors[opNames[o]] = c.opErrors[o]

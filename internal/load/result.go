@@ -12,7 +12,8 @@ type Result struct {
 	// Hists holds the merged histogram of each operation that happened,
 	// keyed by "validate", "validate-service", "login", "refresh", "logout".
 	Hists map[string]*hdrhistogram.Histogram
-	// OpErrors counts failed operations by the same keys.
+	// OpErrors counts failed operations by the same keys; for "validate"
+	// it equals Outcomes.Errors.
 	OpErrors map[string]int64
 
 	MeasuredStart time.Time

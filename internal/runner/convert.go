@@ -16,7 +16,7 @@ import (
 )
 
 // convert turns what the engine measured into a summary.json run.
-func convert(res *load.Result, pr scenarios.Run, id string, cfg load.Config) *report.Run {
+func convert(res *load.Result, pr scenarios.Run, id string) *report.Run {
 	sc := pr.Scenario
 	secs := res.Measured.Seconds()
 	run := &report.Run{
@@ -43,10 +43,6 @@ func convert(res *load.Result, pr scenarios.Run, id string, cfg load.Config) *re
 			}
 		}
 		run.Ops[op] = o
-	}
-	if v := run.Ops[report.OpValidate]; true {
-		v.Errors = res.Outcomes.Errors
-		run.Ops[report.OpValidate] = v
 	}
 	if h := res.Hists[report.OpValidateService]; h != nil {
 		run.ServiceNS = latency(h)

@@ -313,7 +313,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 	if err != nil {
 		return nil, err
 	}
-	run := convert(res, pr, id, cfg)
+	run := convert(res, pr, id)
 	if res.Abandoned > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d requests were still in flight %s after the end and were abandoned", id, label, res.Abandoned, cfg.Grace))
 	}
