@@ -8,10 +8,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// BenchmarkJWTHS256Validate is the reference the load engine is compared
-// to: golang-jwt's ParseWithClaims with the options jwt-hs256 uses, called
-// directly, outside any backend.
-func BenchmarkJWTHS256Validate(b *testing.B) {
+// rawHS256 returns a fresh jwt-hs256 token and the bare golang-jwt call
+// that validates it with the options jwt-hs256 uses, outside any backend.
+func rawHS256(b *testing.B) (token string, parse func() error) {
 	s := openTest(b, "jwt-hs256", 0)
 	c, err := s.Issue(context.Background(), "bench-user")
 	if err != nil {
@@ -22,11 +21,22 @@ func BenchmarkJWTHS256Validate(b *testing.B) {
 	p := jwt.NewParser(opts...)
 	secret := testKeys.HMAC
 	keyfunc := func(*jwt.Token) (any, error) { return secret, nil }
-	b.ReportAllocs()
-	b.SetBytes(int64(len(c.Token)))
-	for b.Loop() {
+	return c.Token, func() error {
 		var claims jwt.RegisteredClaims
-		if _, err := p.ParseWithClaims(c.Token, &claims, keyfunc); err != nil {
+		_, err := p.ParseWithClaims(c.Token, &claims, keyfunc)
+		return err
+	}
+}
+
+// BenchmarkJWTHS256Validate is the reference the load engine is compared
+// to: golang-jwt's ParseWithClaims with the options jwt-hs256 uses, called
+// directly, outside any backend.
+func BenchmarkJWTHS256Validate(b *testing.B) {
+	token, parse := rawHS256(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(token)))
+	for b.Loop() {
+		if err := parse(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -35,21 +45,11 @@ func BenchmarkJWTHS256Validate(b *testing.B) {
 // BenchmarkJWTHS256ValidateParallel is the same reference call from all Ps
 // at once: compare it with the engine's BenchmarkEngineJWTHS256/clients=GOMAXPROCS.
 func BenchmarkJWTHS256ValidateParallel(b *testing.B) {
-	s := openTest(b, "jwt-hs256", 0)
-	c, err := s.Issue(context.Background(), "bench-user")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tc := DefaultToken
-	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"})}, claimsOptions(&tc, func() time.Time { return t0 })...)
-	p := jwt.NewParser(opts...)
-	secret := testKeys.HMAC
-	keyfunc := func(*jwt.Token) (any, error) { return secret, nil }
+	_, parse := rawHS256(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			var claims jwt.RegisteredClaims
-			if _, err := p.ParseWithClaims(c.Token, &claims, keyfunc); err != nil {
+			if err := parse(); err != nil {
 				b.Error(err)
 				return
 			}

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/authbench/authbench/backends"
@@ -27,7 +28,7 @@ func BenchmarkEngineJWTHS256(b *testing.B) {
 func benchEngine(b *testing.B, backend string, clients int) {
 	s := open(b, backend, nil)
 	if clients == 0 {
-		clients = testingCPU()
+		clients = runtime.GOMAXPROCS(0)
 	}
 	e, err := New(Config{Model: Closed, Clients: clients, Users: 1000, Seed: 1, MaxValidations: int64(b.N)}, []backends.Strategy{s})
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,7 +58,7 @@ func TestSleepBackendP50(t *testing.T) {
 		{5 * time.Millisecond, 4},
 		// More clients than processors: a waiting client must not keep a
 		// processor from the others, or the service time grows with them.
-		{time.Millisecond, 8 * testingCPU()},
+		{time.Millisecond, 8 * runtime.GOMAXPROCS(0)},
 	} {
 		delay := tc.delay
 		t.Run(fmt.Sprintf("%s/clients=%d", delay, tc.clients), func(t *testing.T) {
@@ -334,12 +334,6 @@ func TestRandomRoutingBreaksMemorySessions(t *testing.T) {
 		if (fr > 0) != tc.wantFR {
 			t.Errorf("%s routing over 3 nodes: false rejects = %d", tc.routing, fr)
 		}
-	}
-}
-
-func TestUserNames(t *testing.T) {
-	if userName(7) != "user-"+strconv.Itoa(7) {
-		t.Fatal(userName(7))
 	}
 }
 

@@ -37,21 +37,7 @@ func golden(t *testing.T, name string, got []byte) {
 func copyFixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := filepath.Walk(fixtureDir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(fixtureDir, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dir, os.DirFS(fixtureDir)); err != nil {
 		t.Fatal(err)
 	}
 	return dir

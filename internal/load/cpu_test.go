@@ -1,5 +1,0 @@
-package load
-
-import "runtime"
-
-func testingCPU() int { return runtime.GOMAXPROCS(0) }
