@@ -140,3 +140,13 @@ func redactURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// Connector is Connect in the shape the run orchestration takes
+// (runner.RedisConnector): the client and the function that releases it.
+func Connector(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, func() error, error) {
+	c, err := Connect(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.Client, c.Close, nil
+}

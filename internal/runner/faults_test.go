@@ -431,7 +431,7 @@ warmup: 0s
 repeat: 1
 users: 10
 redis: {url: "`+tc.url+`", timeout: 200ms}
-`, Options{Out: out, Redis: realConnector})
+`, Options{Out: out, Redis: redisproc.Connector})
 			r := waitRun(t, done, 15*time.Second)
 			took := time.Since(start)
 			t.Logf("%s: error after %v: %v", tc.name, took.Round(time.Millisecond), r.err)
@@ -449,18 +449,6 @@ redis: {url: "`+tc.url+`", timeout: 200ms}
 			}
 		})
 	}
-}
-
-// realConnector is what the CLI wires in: redisproc.Connect.
-func realConnector(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, func() error, error) {
-	c, err := redisproc.Connect(ctx, cfg)
-	if errors.Is(err, redisproc.ErrNoRedisServer) {
-		return nil, nil, fmt.Errorf("%w: %v", backends.ErrUnavailable, err)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return c.Client, c.Close, nil
 }
 
 // closedPort returns a loopback address on which nothing listens.
