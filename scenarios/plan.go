@@ -209,3 +209,12 @@ func deepCopy(v reflect.Value, depth int) reflect.Value {
 	}
 	return v
 }
+
+// RoughDuration writes an estimate as it is worth reading: to the second
+// below ten minutes, to the minute above, without trailing zero units.
+func RoughDuration(d time.Duration) string {
+	if d >= 10*time.Minute {
+		return fmtDur(d.Round(time.Minute))
+	}
+	return fmtDur(d.Round(time.Second))
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/authbench/authbench/scenarios"
 )
@@ -81,7 +80,7 @@ func checkOne(file string, sets []string) (string, error) {
 	return fmt.Sprintf("%s: ok — %s (%s × %s × %s), about %s",
 		file, plural(len(runs), "run"), plural(len(s.Backends), "backend"),
 		plural(s.Points(), "point"), plural(s.Repeat, "repeat"),
-		roughDuration(scenarios.EstimateDuration(runs))), nil
+		scenarios.RoughDuration(scenarios.EstimateDuration(runs))), nil
 }
 
 func plural(n int, word string) string {
@@ -89,22 +88,4 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// roughDuration rounds an estimate to what is worth reading: seconds below
-// ten minutes, minutes above.
-func roughDuration(d time.Duration) string {
-	if d >= 10*time.Minute {
-		d = d.Round(time.Minute)
-	} else {
-		d = d.Round(time.Second)
-	}
-	t := d.String()
-	if strings.HasSuffix(t, "m0s") {
-		t = strings.TrimSuffix(t, "0s")
-	}
-	if strings.HasSuffix(t, "h0m") {
-		t = strings.TrimSuffix(t, "0m")
-	}
-	return t
 }

@@ -99,7 +99,7 @@ Flags:
 	bars := !*quiet && isTerminal(stdout)
 	status = exitOK
 	for _, j := range jobs {
-		fmt.Fprintf(stdout, "%s: %d runs, about %s\n", j.s.Name, len(j.plan), scenarios.EstimateDuration(j.plan).Round(1e9))
+		fmt.Fprintf(stdout, "%s: %d runs, about %s\n", j.s.Name, len(j.plan), scenarios.RoughDuration(scenarios.EstimateDuration(j.plan)))
 		res, err := runner.Run(ctx, j.s, j.plan, runner.Options{
 			Out: *out, Stdout: stdout, Stderr: stderr, Bars: bars, Version: version,
 			Redis: redisConnector, Finish: finishRun,
