@@ -113,7 +113,7 @@ func WriteMarkdown(w io.Writer, s *Summary, figs []*Figure, skips []Skip) error 
 	p("\n")
 
 	p("## Results per parameter point\n\n")
-	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors, false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential.\n\n", confidence*100)
+	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors, false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential. Store look-ups per validation is what each backend declares of its design (`authbench list`), not a count taken during the run.\n\n", confidence*100)
 	for _, pt := range v.points {
 		p("### %s\n\n", pointLabel(pt))
 		p("| backend | runs | validations/s | p50 | p99 | p99.9 | errors | false accepts | false rejects | exposure p99 | token bytes | store look-ups/validation |\n")
