@@ -42,7 +42,7 @@ type counts struct {
 	undecided                        int64
 	replays, replaysAccepted         int64
 	late                             int64
-	opCount, opErrors                [numOps]int64
+	opErrors                         [numOps]int64 // counts come from the histograms
 	revocations                      int64
 	clamped                          int64
 }
@@ -60,8 +60,7 @@ func (c *counts) add(o *counts) {
 	c.replays += o.replays
 	c.replaysAccepted += o.replaysAccepted
 	c.late += o.late
-	for i := range c.opCount {
-		c.opCount[i] += o.opCount[i]
+	for i := range c.opErrors {
 		c.opErrors[i] += o.opErrors[i]
 	}
 	c.revocations += o.revocations
@@ -139,7 +138,6 @@ func (r *recorder) record(o op, ns int64) {
 		r.c.clamped++
 	}
 	_ = h.RecordValue(ns) // cannot fail: ns is within the bounds
-	r.c.opCount[o]++
 }
 
 // second returns the timeline bucket for a request that ended sec seconds
