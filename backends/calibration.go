@@ -28,7 +28,7 @@ func init() {
 			Family:      "calibration",
 			Description: "Accepts every credential after a fixed service time (options.sleep.delay), with an optional stall (stall_at, stall_for): checks that a known latency and a stall show up in the percentiles.",
 		},
-		Options: func() any { return &SleepOptions{Delay: time.Millisecond} },
+		Options: func() Options { return &SleepOptions{Delay: time.Millisecond} },
 		New:     newSleep,
 	})
 }
@@ -68,6 +68,9 @@ func (o *SleepOptions) Check() error {
 	}
 	return nil
 }
+
+// Clone returns a copy.
+func (o *SleepOptions) Clone() Options { c := *o; return &c }
 
 // Starter is implemented by backends whose behaviour depends on when the
 // measured period begins; the engine calls Begin once, with that moment.

@@ -14,16 +14,6 @@ import (
 	"github.com/authbench/authbench/internal/keys"
 )
 
-// DefaultToken is the token configuration authbench uses when a scenario
-// says nothing, and that `authbench token` uses unless told otherwise.
-var DefaultToken = TokenConfig{
-	TTL:         15 * time.Minute,
-	Leeway:      5 * time.Second,
-	ClaimsBytes: 200,
-	Issuer:      "authbench",
-	Audience:    "api",
-}
-
 // DefaultMaxTokenBytes is the default size limit on incoming tokens. It is
 // checked before any base64 decoding or parsing, so an oversized credential
 // costs one length comparison. 8 KiB matches the header size limit of common
@@ -43,7 +33,8 @@ type TokenOptions struct {
 // Check validates the options; the scenario parser calls it.
 func (o *TokenOptions) Check() error { return checkMaxBytes(o.MaxBytes) }
 
-func (o *TokenOptions) maxBytes() int { return o.MaxBytes }
+// Clone returns a copy.
+func (o *TokenOptions) Clone() Options { c := *o; return &c }
 
 // RSAOptions are the options of jwt-rs256.
 type RSAOptions struct {
@@ -62,8 +53,8 @@ func (o *RSAOptions) Check() error {
 	return checkMaxBytes(o.MaxBytes)
 }
 
-func (o *RSAOptions) maxBytes() int { return o.MaxBytes }
-func (o *RSAOptions) rsaBits() int  { return o.Bits }
+// Clone returns a copy.
+func (o *RSAOptions) Clone() Options { c := *o; return &c }
 
 func checkMaxBytes(n int) error {
 	if n < 256 || n > maxTokenBytesCeiling {
@@ -72,16 +63,23 @@ func checkMaxBytes(n int) error {
 	return nil
 }
 
-func defaultTokenOptions() any { return &TokenOptions{MaxBytes: DefaultMaxTokenBytes} }
-func defaultRSAOptions() any {
+func defaultTokenOptions() Options { return &TokenOptions{MaxBytes: DefaultMaxTokenBytes} }
+func defaultRSAOptions() Options {
 	return &RSAOptions{Bits: keys.DefaultRSABits, MaxBytes: DefaultMaxTokenBytes}
 }
 
-// maxBytesOf reads the size limit from a backend's options, whatever their
-// type; backends without a limit of their own get the default.
-func maxBytesOf(opts any) int {
-	if o, ok := opts.(interface{ maxBytes() int }); ok && o.maxBytes() > 0 {
-		return o.maxBytes()
+// maxBytesOf reads the size limit from a token backend's options;
+// backends without a limit of their own get the default.
+func maxBytesOf(opts Options) int {
+	n := 0
+	switch o := opts.(type) {
+	case *TokenOptions:
+		n = o.MaxBytes
+	case *RSAOptions:
+		n = o.MaxBytes
+	}
+	if n > 0 {
+		return n
 	}
 	return DefaultMaxTokenBytes
 }

@@ -25,10 +25,11 @@ func init() {
 			Family:       "hybrid",
 			Stateful:     true,
 			StoreLookups: 1, // local map
+			NeedsKeys:    true,
+			IssuesTokens: true,
 			Description: "HS256 JWT whose jti is checked against an in-memory denylist on each node; " +
 				"a logout reaches only the node that handled it, so other nodes keep accepting the token.",
 		},
-		Shared: jwtShared,
 		New: func(env *Env) (Strategy, error) {
 			codec, err := newJWTCodec(env, "HS256")
 			if err != nil {
@@ -36,7 +37,7 @@ func init() {
 			}
 			ttl := env.Token.TTL
 			if ttl <= 0 {
-				ttl = fallbackTTL
+				ttl = DefaultToken.TTL
 			}
 			return &denylistMemory{codec: codec, list: newLocalDenylist(env.Clock()), now: env.Clock(), ttl: ttl}, nil
 		},
@@ -48,11 +49,12 @@ func init() {
 			Stateful:     true,
 			StoreLookups: 1,
 			NeedsRedis:   true,
+			NeedsKeys:    true,
+			IssuesTokens: true,
 			Description: "HS256 JWT whose jti is checked with one EXISTS against a Redis denylist (entries expire " +
 				"with the token). Redis down or slower than redis.timeout: validation fails with an error (closed).",
 		},
-		Shared: jwtShared,
-		New:    newDenylistRedis,
+		New: newDenylistRedis,
 	})
 	Register(Entry{
 		Info: Info{
@@ -61,14 +63,15 @@ func init() {
 			Stateful:     true,
 			StoreLookups: 0,
 			NeedsRedis:   true,
+			NeedsKeys:    true,
+			IssuesTokens: true,
 			Description: "HS256 JWT checked against a local denylist on each node, kept current by Redis pub/sub " +
 				"(logout = write to a sorted set + PUBLISH); validation touches no network, exposure is the propagation " +
 				"delay. Once it sees its subscription drop (at once when the connection closes, within two heartbeats " +
 				"when it goes silent) the node fails closed (validations are errors) until it has resubscribed and " +
 				"reloaded the list from Redis; before it sees the drop it still accepts.",
 		},
-		Shared:  jwtShared,
-		Options: func() any { return defaultPubSubOptions() },
+		Options: func() Options { return defaultPubSubOptions() },
 		New:     newDenylistPubSub,
 	})
 }
@@ -335,6 +338,9 @@ func (o *PubSubOptions) Check() error {
 	}
 	return nil
 }
+
+// Clone returns a copy.
+func (o *PubSubOptions) Clone() Options { c := *o; return &c }
 
 func defaultPubSubOptions() *PubSubOptions { return &PubSubOptions{Heartbeat: time.Second} }
 

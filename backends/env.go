@@ -4,7 +4,23 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/authbench/authbench/internal/keys"
 )
+
+// The defaults of the token and redis sections: a scenario that says
+// nothing gets them (scenarios.Defaults), and so do `authbench token` and a
+// backend opened with zero fields. This is the only place they are written.
+var DefaultToken = TokenConfig{
+	TTL:         15 * time.Minute,
+	Leeway:      5 * time.Second,
+	ClaimsBytes: 200,
+	Issuer:      "authbench",
+	Audience:    "api",
+}
+
+// DefaultRedisTimeout bounds every Redis call when redis.timeout is zero.
+const DefaultRedisTimeout = 200 * time.Millisecond
 
 // TokenConfig is the scenario's `token:` section.
 type TokenConfig struct {
@@ -31,13 +47,13 @@ type Env struct {
 	RedisClient redis.UniversalClient
 	// KeysDir is the scenario's `keys:` folder; empty means fresh keys.
 	KeysDir string
-	// Options is the value returned by the registry entry's Options func,
-	// filled from `options.<backend>` in the scenario (nil when the backend
-	// has no options).
-	Options any
-	// Shared is created once per run by the entry's Shared func and handed to
-	// every node: signing keys, for instance, must be the same on all nodes.
-	Shared any
+	// Options are the backend's options, filled from `options.<backend>`
+	// in the scenario (nil when the backend has none: it uses its defaults).
+	Options Options
+	// Keys is the run's key ring, shared by every node of a backend that
+	// needs keys (Info.NeedsKeys): all nodes must sign and verify with the
+	// same keys. Open creates it when it is nil.
+	Keys *keys.Ring
 	// Namespace prefixes every Redis key and channel so that runs never see
 	// each other's data.
 	Namespace string

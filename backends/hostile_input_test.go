@@ -68,7 +68,7 @@ func TestHostileInputEveryBackend(t *testing.T) {
 			benv := *env
 			benv.Namespace += name + ":"
 			benv.Options = nil
-			benv.Shared = nil
+			benv.Keys = nil
 			s := openNode(t, name, &benv)
 			ctx := ctxT(t)
 			c, err := s.Issue(ctx, "alice")

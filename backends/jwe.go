@@ -39,9 +39,8 @@ func init() {
 		{"jwe-nested", "Signed then encrypted JWT: an ES256 JWS inside a JWE ECDH-ES+A256KW + A256GCM, validated by decrypting then verifying the signature, so only the issuer can mint and only the server can read; no store.", jose.ECDH_ES_A256KW, true},
 	} {
 		Register(Entry{
-			Info:    Info{Name: b.name, Family: "jwe", Description: b.desc},
+			Info:    Info{Name: b.name, Family: "jwe", NeedsKeys: true, IssuesTokens: true, Description: b.desc},
 			Options: defaultTokenOptions,
-			Shared:  jwtShared,
 			New: func(env *Env) (Strategy, error) {
 				c, err := newJWECodec(env, b.keyAlg, b.nested)
 				if err != nil {

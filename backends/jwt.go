@@ -19,7 +19,7 @@ import (
 func init() {
 	for _, b := range []struct {
 		name, alg, desc string
-		options         func() any
+		options         func() Options
 	}{
 		{"jwt-hs256", "HS256", "Signed JWT with HS256 (shared 256-bit HMAC secret): validation is one HMAC over the token and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
 		{"jwt-rs256", "RS256", "Signed JWT with RS256 (RSA 2048 by default, option bits: 3072 or 4096): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultRSAOptions},
@@ -28,9 +28,8 @@ func init() {
 	} {
 		alg := b.alg
 		Register(Entry{
-			Info:    Info{Name: b.name, Family: "jwt", Description: b.desc},
+			Info:    Info{Name: b.name, Family: "jwt", NeedsKeys: true, IssuesTokens: true, Description: b.desc},
 			Options: b.options,
-			Shared:  jwtShared,
 			New: func(env *Env) (Strategy, error) {
 				c, err := newJWTCodec(env, alg)
 				if err != nil {
@@ -42,27 +41,12 @@ func init() {
 	}
 }
 
-// jwtShared builds what all nodes of a token backend share: the run's key
-// ring, which loads keys from env.KeysDir or generates them on first use.
-// It is usable as Entry.Shared by any backend that signs or encrypts tokens.
-func jwtShared(env *Env) (any, error) {
-	bits := keys.DefaultRSABits
-	if o, ok := env.Options.(interface{ rsaBits() int }); ok {
-		bits = o.rsaBits()
-	}
-	if !keys.ValidRSABits(bits) {
-		return nil, fmt.Errorf("bits: %d is not one of 2048, 3072, 4096", bits)
-	}
-	return keys.NewRing(env.KeysDir, bits), nil
-}
-
-// ringOf returns the key ring jwtShared put in env.Shared.
+// ringOf returns the key ring Open put in env.Keys.
 func ringOf(env *Env) (*keys.Ring, error) {
-	r, ok := env.Shared.(*keys.Ring)
-	if !ok || r == nil {
-		return nil, fmt.Errorf("token backend: shared state is %T, want the key ring built by the entry's Shared func", env.Shared)
+	if env.Keys == nil {
+		return nil, errors.New("token backend: no key ring (open it with backends.Open, or set Env.Keys)")
 	}
-	return r, nil
+	return env.Keys, nil
 }
 
 // jwtCodec issues and verifies signed JWTs with one pinned algorithm.
@@ -84,7 +68,7 @@ type jwtCodec struct {
 }
 
 // newJWTCodec opens a codec for alg ("HS256", "RS256", "ES256" or "EdDSA")
-// with the keys of env.Shared (see jwtShared), the token settings of
+// with the keys of env.Keys, the token settings of
 // env.Token and the size limit of env.Options.
 func newJWTCodec(env *Env, alg string) (*jwtCodec, error) {
 	ring, err := ringOf(env)
@@ -106,9 +90,9 @@ func newJWTCodec(env *Env, alg string) (*jwtCodec, error) {
 	case "RS256":
 		if set, err = ring.Get(keys.RSA); err == nil {
 			c.method, c.signKey, c.verifyKey = jwt.SigningMethodRS256, set.RSA, &set.RSA.PublicKey
-			if o, ok := env.Options.(interface{ rsaBits() int }); ok && set.RSA.N.BitLen() != o.rsaBits() {
+			if o, ok := env.Options.(*RSAOptions); ok && set.RSA.N.BitLen() != o.Bits {
 				err = fmt.Errorf("the RSA key of %s has %d bits but bits is %d: set options.<backend>.bits to match the key",
-					ring.Dir(), set.RSA.N.BitLen(), o.rsaBits())
+					ring.Dir(), set.RSA.N.BitLen(), o.Bits)
 			}
 		}
 	case "ES256":

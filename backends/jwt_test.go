@@ -26,11 +26,11 @@ func TestTokenBackendsRegistered(t *testing.T) {
 			wantFamily = "jwe"
 		}
 		i := e.Info
-		if i.Family != wantFamily || i.Stateful || i.StoreLookups != 0 || i.NeedsRedis || i.Description == "" {
+		if i.Family != wantFamily || i.Stateful || i.StoreLookups != 0 || i.NeedsRedis || !i.NeedsKeys || !i.IssuesTokens || i.Description == "" {
 			t.Errorf("%s: Info = %+v", b.name, i)
 		}
-		if e.Shared == nil || e.Options == nil {
-			t.Errorf("%s: Shared or Options missing", b.name)
+		if e.Options == nil {
+			t.Errorf("%s: Options missing", b.name)
 		}
 	}
 }
@@ -105,11 +105,7 @@ func TestJWTCodecHelpers(t *testing.T) {
 	t.Parallel()
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
 		env := testEnv(t, "jwt-hs256", 0)
-		shared, err := jwtShared(env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.Shared = shared
+		env.Keys = keys.NewRing("", keys.DefaultRSABits)
 		c, err := newJWTCodec(env, alg)
 		if err != nil {
 			t.Fatalf("%s: %v", alg, err)
@@ -128,7 +124,7 @@ func TestJWTCodecHelpers(t *testing.T) {
 			t.Errorf("%s: altered signature: %v, want ErrRejected, ErrSignature and jwt.ErrTokenSignatureInvalid", alg, err)
 		}
 	}
-	if _, err := newJWTCodec(&Env{Shared: "nope"}, "HS256"); err == nil {
+	if _, err := newJWTCodec(&Env{}, "HS256"); err == nil {
 		t.Error("codec opened without a key ring")
 	}
 }
@@ -176,7 +172,7 @@ func TestRSABitsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, _ := env.Shared.(*keys.Ring).Get(keys.RSA)
+	set, _ := env.Keys.Get(keys.RSA)
 	if got := set.RSA.N.BitLen(); got != 3072 {
 		t.Errorf("generated key has %d bits", got)
 	}

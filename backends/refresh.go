@@ -26,6 +26,9 @@ func (o *RefreshOptions) Check() error {
 	return nil
 }
 
+// Clone returns a copy.
+func (o *RefreshOptions) Clone() Options { c := *o; return &c }
+
 func defaultRefreshOptions() *RefreshOptions { return &RefreshOptions{RefreshTTL: 24 * time.Hour} }
 
 func init() {
@@ -36,12 +39,14 @@ func init() {
 			Stateful:     true,
 			StoreLookups: 0,
 			NeedsRedis:   true,
+			NeedsKeys:    true,
+			IssuesTokens: true,
+			HasRefresh:   true,
 			Description: "Short-lived HS256 access JWT (token.ttl), checked without a store, plus an opaque refresh " +
 				"token in Redis rotated on every use; a reused refresh token revokes its whole family. Logout " +
 				"revokes the family, but the access token stays valid until it expires.",
 		},
-		Shared:  jwtShared,
-		Options: func() any { return defaultRefreshOptions() },
+		Options: func() Options { return defaultRefreshOptions() },
 		New:     newRefresh,
 	})
 }

@@ -3,18 +3,17 @@ package backends
 import (
 	"fmt"
 	"sort"
+
+	"github.com/authbench/authbench/internal/keys"
 )
 
 // Entry registers one backend.
 type Entry struct {
 	Info Info
-	// Options returns a pointer to the backend's option struct filled with
-	// defaults, or nil when the backend takes no options. The scenario
-	// parser decodes `options.<name>` into it strictly.
-	Options func() any
-	// Shared builds what all nodes of one run share (keys, for instance).
-	// May be nil.
-	Shared func(env *Env) (any, error)
+	// Options returns the backend's options filled with defaults; nil when
+	// the backend takes none. The scenario parser decodes
+	// `options.<name>` into them strictly.
+	Options func() Options
 	// New opens one node.
 	New func(env *Env) (Strategy, error)
 }
@@ -77,18 +76,24 @@ func familyOrder(f string) int {
 	return 5
 }
 
-// Open builds the shared state and then one node.
+// Open opens one node. A backend that needs keys gets the key ring of
+// env.Keys, which Open creates when it is nil (from env.KeysDir, or fresh
+// keys of the size the options ask for); pass the same env, or its Keys, to
+// open more nodes with the same keys.
 func Open(name string, env *Env) (Strategy, error) {
 	e, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown backend %q", name)
 	}
-	if e.Shared != nil && env.Shared == nil {
-		s, err := e.Shared(env)
-		if err != nil {
-			return nil, err
+	if e.Info.NeedsKeys && env.Keys == nil {
+		bits := keys.DefaultRSABits
+		if o, ok := env.Options.(*RSAOptions); ok {
+			bits = o.Bits
 		}
-		env.Shared = s
+		if !keys.ValidRSABits(bits) {
+			return nil, fmt.Errorf("bits: %d is not one of 2048, 3072, 4096", bits)
+		}
+		env.Keys = keys.NewRing(env.KeysDir, bits)
 	}
 	return e.New(env)
 }

@@ -57,7 +57,7 @@ var (
 func newMemorySessions(env *Env) *memorySessions {
 	s := &memorySessions{ttl: env.Token.TTL, now: env.Clock(), seed: maphash.MakeSeed()}
 	if s.ttl <= 0 {
-		s.ttl = 15 * time.Minute
+		s.ttl = DefaultToken.TTL
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]session)

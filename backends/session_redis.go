@@ -14,13 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultRedisTimeout bounds every Redis call when redis.timeout is zero.
-const DefaultRedisTimeout = 200 * time.Millisecond
-
-// fallbackTTL applies when token.ttl is zero (the scenario parser
-// normally fills it in).
-const fallbackTTL = 15 * time.Minute
-
 func init() {
 	Register(Entry{
 		Info: Info{
@@ -65,7 +58,7 @@ func newRedisCommon(env *Env, name string) (redisCommon, error) {
 		rc.timeout = DefaultRedisTimeout
 	}
 	if rc.ttl <= 0 {
-		rc.ttl = fallbackTTL
+		rc.ttl = DefaultToken.TTL
 	}
 	return rc, nil
 }

@@ -37,6 +37,9 @@ func (o *CachedSessionOptions) Check() error {
 	return nil
 }
 
+// Clone returns a copy.
+func (o *CachedSessionOptions) Clone() Options { c := *o; return &c }
+
 func defaultCachedSessionOptions() *CachedSessionOptions {
 	return &CachedSessionOptions{MaxEntries: 100_000, DrainInterval: 5 * time.Millisecond}
 }
@@ -54,7 +57,7 @@ func init() {
 				"served locally and a logout reaches other nodes as a server invalidation, so its exposure is " +
 				"the invalidation delay. Needs a standalone Redis on DB 0; Redis down means errors on misses.",
 		},
-		Options: func() any { return defaultCachedSessionOptions() },
+		Options: func() Options { return defaultCachedSessionOptions() },
 		New:     newCachedSessionRedis,
 	})
 }

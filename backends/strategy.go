@@ -105,6 +105,8 @@ type Credential struct {
 }
 
 // Info describes a strategy for `authbench list`, the report and summary.json.
+// The capability fields are what callers decide on; Family only groups
+// backends for people to read.
 type Info struct {
 	Name   string
 	Family string // calibration, jwt, jwe, session, hybrid
@@ -114,9 +116,29 @@ type Info struct {
 	StoreLookups float64
 	// NeedsRedis is true when the strategy cannot run without Redis.
 	NeedsRedis bool
+	// NeedsKeys is true when the strategy signs or encrypts with the run's
+	// key set (Env.Keys): a token issued with one key set is refused with
+	// another, so `authbench token` needs --keys for it.
+	NeedsKeys bool
+	// IssuesTokens is true when the credential is a self-contained token
+	// (JWT or JWE) rather than an opaque session ID.
+	IssuesTokens bool
+	// HasRefresh is true when the strategy implements Refresher.
+	HasRefresh bool
 	// Description is one or two sentences for `authbench list` and the
 	// report: what the strategy does and how it behaves when things fail.
 	Description string
+}
+
+// Options are a backend's settings, `options.<backend>` in a scenario: a
+// pointer to a flat struct whose yaml tags name the fields. The scenario
+// parser decodes into it strictly, calls Check, and gives every run its own
+// Clone, so that no two runs share a value.
+type Options interface {
+	// Check refuses values the backend cannot run with.
+	Check() error
+	// Clone returns an independent copy.
+	Clone() Options
 }
 
 // Strategy is one validator node of an authentication design.

@@ -6,8 +6,9 @@ import (
 	"github.com/authbench/authbench/backends"
 )
 
-// The defaults of every scenario field. README.md documents the same
-// values for users; this is the only place the code states them.
+// The defaults of every scenario field but token and redis, whose defaults
+// (backends.DefaultToken, backends.DefaultRedisTimeout) the backends and the
+// token command share. README.md documents the same values for users.
 const (
 	DefaultDuration = 10 * time.Second
 	DefaultWarmup   = 2 * time.Second
@@ -18,16 +19,8 @@ const (
 	DefaultModel   = "closed"
 	DefaultClients = 16
 
-	DefaultTTL         = 15 * time.Minute
-	DefaultLeeway      = 5 * time.Second
-	DefaultClaimsBytes = 200
-	DefaultIssuer      = "authbench"
-	DefaultAudience    = "api"
-
 	DefaultNodes   = 1
 	DefaultRouting = "random"
-
-	DefaultRedisTimeout = 200 * time.Millisecond
 )
 
 // Bounds. Values beyond them are refused with the bound in the message
@@ -63,8 +56,7 @@ const SetupAllowance = 250 * time.Millisecond
 
 // Defaults returns a scenario holding every default. Name and Backends are
 // empty (they are required) and Options is empty (it depends on the
-// backends registered). The token CLI uses Defaults().Token so that a
-// token issued by hand matches one issued during a run.
+// backends registered).
 func Defaults() Scenario {
 	return Scenario{
 		Duration: DefaultDuration,
@@ -76,15 +68,9 @@ func Defaults() Scenario {
 			Model:   DefaultModel,
 			Clients: DefaultClients,
 		},
-		Token: backends.TokenConfig{
-			TTL:         DefaultTTL,
-			Leeway:      DefaultLeeway,
-			ClaimsBytes: DefaultClaimsBytes,
-			Issuer:      DefaultIssuer,
-			Audience:    DefaultAudience,
-		},
+		Token:   backends.DefaultToken,
 		Cluster: Cluster{Nodes: DefaultNodes, Routing: DefaultRouting},
-		Redis:   backends.RedisConfig{Timeout: DefaultRedisTimeout},
+		Redis:   backends.RedisConfig{Timeout: backends.DefaultRedisTimeout},
 	}
 }
 
@@ -92,15 +78,13 @@ func Defaults() Scenario {
 // defaults, for every registered backend that takes options.
 func newDefault() *Scenario {
 	s := Defaults()
-	s.Options = map[string]any{}
+	s.Options = map[string]backends.Options{}
 	for _, name := range backends.Names() {
 		e, _ := backends.Lookup(name)
 		if e.Options == nil {
 			continue
 		}
-		if o := e.Options(); o != nil {
-			s.Options[name] = o
-		}
+		s.Options[name] = e.Options()
 	}
 	s.origins = map[string]origin{}
 	return &s

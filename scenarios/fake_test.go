@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/authbench/authbench/backends"
@@ -29,12 +30,18 @@ func (o *testOptions) Check() error {
 	return nil
 }
 
+func (o *testOptions) Clone() backends.Options {
+	c := *o
+	c.Tags = slices.Clone(o.Tags)
+	return &c
+}
+
 func init() {
 	noNode := func(*backends.Env) (backends.Strategy, error) { return nil, errors.New("test backend") }
 	backends.Register(backends.Entry{Info: backends.Info{Name: "test-a", Family: "calibration"}, New: noNode})
 	backends.Register(backends.Entry{
 		Info:    backends.Info{Name: "test-b", Family: "jwt"},
-		Options: func() any { return &testOptions{Delay: time.Millisecond, Bits: 256, Mode: "fast"} },
+		Options: func() backends.Options { return &testOptions{Delay: time.Millisecond, Bits: 256, Mode: "fast"} },
 		New:     noNode,
 	})
 	backends.Register(backends.Entry{Info: backends.Info{Name: "test-c", Family: "session"}, New: noNode})

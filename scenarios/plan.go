@@ -2,10 +2,11 @@ package scenarios
 
 import (
 	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/authbench/authbench/backends"
 )
 
 // Plan expands the sweep and the repeats into the ordered list of runs.
@@ -138,9 +139,9 @@ func (s *Scenario) validatePoints() error {
 func (s *Scenario) clone() *Scenario {
 	c := *s
 	c.Backends = slices.Clone(s.Backends)
-	c.Options = make(map[string]any, len(s.Options))
+	c.Options = make(map[string]backends.Options, len(s.Options))
 	for k, v := range s.Options {
-		c.Options[k] = deepCopy(reflect.ValueOf(v), 0).Interface()
+		c.Options[k] = v.Clone()
 	}
 	c.Sweep = nil
 	for _, a := range s.Sweep {
@@ -156,58 +157,6 @@ func (s *Scenario) clone() *Scenario {
 		c.origins = map[string]origin{}
 	}
 	return &c
-}
-
-// deepCopy copies option values: pointers, structs, slices and maps are
-// duplicated so that a run's options never alias another run's.
-func deepCopy(v reflect.Value, depth int) reflect.Value {
-	if !v.IsValid() || depth > MaxDepth {
-		return v
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.New(v.Type().Elem())
-		n.Elem().Set(deepCopy(v.Elem(), depth+1))
-		return n
-	case reflect.Struct:
-		n := reflect.New(v.Type()).Elem()
-		n.Set(v) // unexported fields are copied as they are
-		for i := range n.NumField() {
-			if f := n.Field(i); f.CanSet() {
-				f.Set(deepCopy(v.Field(i), depth+1))
-			}
-		}
-		return n
-	case reflect.Slice:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		for i := range v.Len() {
-			n.Index(i).Set(deepCopy(v.Index(i), depth+1))
-		}
-		return n
-	case reflect.Map:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.MakeMapWithSize(v.Type(), v.Len())
-		for it := v.MapRange(); it.Next(); {
-			n.SetMapIndex(it.Key(), deepCopy(it.Value(), depth+1))
-		}
-		return n
-	case reflect.Interface:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.New(v.Type()).Elem()
-		n.Set(deepCopy(v.Elem(), depth+1))
-		return n
-	}
-	return v
 }
 
 // RoughDuration writes an estimate as it is worth reading: to the second

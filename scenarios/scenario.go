@@ -30,11 +30,10 @@ type Scenario struct {
 	Cluster     Cluster              `yaml:"cluster"`
 	Redis       backends.RedisConfig `yaml:"redis"`
 	Keys        string               `yaml:"keys"`
-	// Options maps a backend name to its option struct (a pointer returned by
-	// the registry entry's Options func), decoded from options.<backend>.
-	// Every backend with options has an entry, filled with defaults when the
-	// file says nothing.
-	Options map[string]any `yaml:"options"`
+	// Options maps a backend name to its options, decoded from
+	// options.<backend>. Every backend with options has an entry, filled
+	// with defaults when the file says nothing.
+	Options map[string]backends.Options `yaml:"options"`
 	// Sweep lists the swept dotted paths in file order.
 	Sweep []Axis `yaml:"-"`
 

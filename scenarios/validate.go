@@ -228,11 +228,7 @@ func (s *Scenario) checkOptions() error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		c, ok := s.Options[n].(interface{ Check() error })
-		if !ok {
-			continue
-		}
-		if err := c.Check(); err != nil {
+		if err := s.Options[n].Check(); err != nil {
 			prefix := "options." + n
 			var over []string
 			for p, o := range s.origins {

@@ -162,8 +162,7 @@ func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return fail("unknown backend %q (see authbench list)", f.backend)
 	}
-	needsKeys := entry.Info.Family == "jwt" || entry.Info.Family == "jwe" || entry.Info.Family == "hybrid"
-	if needsKeys && f.keysDir == "" {
+	if entry.Info.NeedsKeys && f.keysDir == "" {
 		return fail("--keys DIR is required for %s (write one with: authbench keys gen --out DIR)", f.backend)
 	}
 	if f.ttl <= 0 || f.leeway < 0 || f.claims < 0 {

@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func open(t testing.TB, name string, opts any) backends.Strategy {
+func open(t testing.TB, name string, opts backends.Options) backends.Strategy {
 	t.Helper()
 	env := &backends.Env{Token: backends.TokenConfig{TTL: 15 * time.Minute, Leeway: 5 * time.Second, Issuer: "authbench", Audience: "api"}, Options: opts}
 	s, err := backends.Open(name, env)

@@ -13,10 +13,6 @@ import (
 	"github.com/authbench/authbench/backends"
 )
 
-// DefaultTimeout bounds every Redis call when the scenario leaves
-// redis.timeout at zero.
-const DefaultTimeout = backends.DefaultRedisTimeout
-
 // Conn is a connected client and, when authbench started it, the private
 // server behind it.
 type Conn struct {
@@ -84,12 +80,12 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 	return c, nil
 }
 
-// Timeout is cfg.Timeout or DefaultTimeout.
+// Timeout is cfg.Timeout or backends.DefaultRedisTimeout.
 func Timeout(cfg backends.RedisConfig) time.Duration {
 	if cfg.Timeout > 0 {
 		return cfg.Timeout
 	}
-	return DefaultTimeout
+	return backends.DefaultRedisTimeout
 }
 
 // NewClient builds a client for rawURL with the pool size and time-outs of

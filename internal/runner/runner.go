@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/keys"
 	"github.com/authbench/authbench/internal/load"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/scenarios"
@@ -63,7 +64,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 	if opt.Stderr == nil {
 		opt.Stderr = io.Discard
 	}
-	r := &runner{s: s, opt: opt, shared: map[string]any{}}
+	r := &runner{s: s, opt: opt, keys: map[string]*keys.Ring{}}
 	defer r.closeRedis()
 
 	sum := &report.Summary{
@@ -143,7 +144,7 @@ type runner struct {
 	s      *scenarios.Scenario
 	opt    Options
 	folder *folder
-	shared map[string]any // per backend: keys and what else its nodes share
+	keys   map[string]*keys.Ring // per backend: the keys all its nodes and runs share
 
 	warnings []string // caveats found while running, for the summary
 
@@ -226,12 +227,12 @@ func (r *runner) env(ctx context.Context, pr scenarios.Run, runID string) (*back
 // open opens one node, sharing keys and the like between every node and
 // every run of a backend.
 func (r *runner) open(name string, env *backends.Env) (backends.Strategy, error) {
-	env.Shared = r.shared[name]
+	env.Keys = r.keys[name]
 	node, err := backends.Open(name, env)
 	if err != nil {
 		return nil, err
 	}
-	r.shared[name] = env.Shared
+	r.keys[name] = env.Keys
 	return node, nil
 }
 
