@@ -23,7 +23,10 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authbench
 
+# scripts/bench-prereqs.sh installs redis-server when it is missing: the
+# Redis backends are half of the comparison.
 bench: build
+	@scripts/bench-prereqs.sh
 	./$(BIN) run --out results $(ARGS) $(SCENARIO)
 
 # Every test, with the race detector, then each fuzz target for FUZZTIME.
