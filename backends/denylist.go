@@ -127,7 +127,8 @@ type denyShard struct {
 	mu      sync.RWMutex
 	m       map[string]int64
 	inserts int
-	_       [40]byte // keeps neighbouring shards' locks off one cache line
+	lookups lookupCounter // validations that read this shard (see StoreOps)
+	_       [32]byte      // keeps neighbouring shards' locks off one cache line
 }
 
 func newLocalDenylist(now func() time.Time) *localDenylist {
@@ -164,6 +165,7 @@ func (d *localDenylist) add(jti string, exp time.Time) {
 // denied reports whether jti is on the list and not yet expired.
 func (d *localDenylist) denied(jti string) bool {
 	s := d.shard(jti)
+	s.lookups.inc()
 	s.mu.RLock()
 	e, ok := s.m[jti]
 	s.mu.RUnlock()
@@ -185,6 +187,15 @@ func (d *localDenylist) replace(entries map[string]int64) {
 		s.m = fresh[i]
 		s.mu.Unlock()
 	}
+}
+
+// lookups counts the calls of denied so far.
+func (d *localDenylist) lookups() int64 {
+	var n int64
+	for i := range d.shards {
+		n += d.shards[i].lookups.load()
+	}
+	return n
 }
 
 // live counts unexpired entries.
@@ -213,8 +224,9 @@ type denylistMemory struct {
 }
 
 var (
-	_ Strategy = (*denylistMemory)(nil)
-	_ Sizer    = (*denylistMemory)(nil)
+	_ Strategy  = (*denylistMemory)(nil)
+	_ Sizer     = (*denylistMemory)(nil)
+	_ OpCounter = (*denylistMemory)(nil)
 )
 
 func (d *denylistMemory) Issue(_ context.Context, user string) (Credential, error) {
@@ -248,6 +260,9 @@ func (d *denylistMemory) StoreSize(context.Context) (int64, int64, error) {
 	return n, heapBytes(n, jtiLen, func(i int) int64 { return int64(i) }), nil
 }
 
+// StoreOps counts the denylist look-ups of validations.
+func (d *denylistMemory) StoreOps() StoreOps { return StoreOps{LocalLookups: d.list.lookups()} }
+
 func (d *denylistMemory) Close() error { return nil }
 
 // denylistRedis is one node of jwt-denylist-redis.
@@ -255,11 +270,13 @@ type denylistRedis struct {
 	redisCommon
 	codec  *jwtCodec
 	client redis.UniversalClient
+	trips  atomic.Int64 // round trips of validations (see StoreOps)
 }
 
 var (
-	_ Strategy = (*denylistRedis)(nil)
-	_ Sizer    = (*denylistRedis)(nil)
+	_ Strategy  = (*denylistRedis)(nil)
+	_ Sizer     = (*denylistRedis)(nil)
+	_ OpCounter = (*denylistRedis)(nil)
 )
 
 func newDenylistRedis(env *Env) (Strategy, error) {
@@ -271,6 +288,7 @@ func newDenylistRedis(env *Env) (Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
+	instrument(env.RedisClient)
 	return &denylistRedis{redisCommon: rc, codec: codec, client: env.RedisClient}, nil
 }
 
@@ -286,7 +304,7 @@ func (d *denylistRedis) Validate(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := d.call(ctx)
+	ctx, cancel := d.call(countTrips(ctx, &d.trips))
 	defer cancel()
 	n, err := d.client.Exists(ctx, d.key(jti)).Result()
 	if err != nil {
@@ -319,6 +337,9 @@ func (d *denylistRedis) Revoke(ctx context.Context, c Credential) error {
 func (d *denylistRedis) StoreSize(ctx context.Context) (int64, int64, error) {
 	return redisKeySize(ctx, d.client, d.ns+"deny:")
 }
+
+// StoreOps counts the Redis round trips of validations.
+func (d *denylistRedis) StoreOps() StoreOps { return StoreOps{RoundTrips: d.trips.Load()} }
 
 func (d *denylistRedis) Close() error { return nil }
 
@@ -368,8 +389,9 @@ type denylistPubSub struct {
 }
 
 var (
-	_ Strategy = (*denylistPubSub)(nil)
-	_ Sizer    = (*denylistPubSub)(nil)
+	_ Strategy  = (*denylistPubSub)(nil)
+	_ Sizer     = (*denylistPubSub)(nil)
+	_ OpCounter = (*denylistPubSub)(nil)
 )
 
 // errOutOfSync is what a validation gets while the node cannot vouch for
@@ -599,6 +621,10 @@ func (d *denylistPubSub) StoreSize(ctx context.Context) (int64, int64, error) {
 	}
 	return n, b, nil
 }
+
+// StoreOps counts the local denylist look-ups of validations; Redis is
+// reached only by logouts and reloads, never while validating.
+func (d *denylistPubSub) StoreOps() StoreOps { return StoreOps{LocalLookups: d.list.lookups()} }
 
 // Close stops the subscriber and waits for it.
 func (d *denylistPubSub) Close() error {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -90,12 +91,15 @@ type refreshNode struct {
 	codec      *jwtCodec
 	client     redis.UniversalClient
 	refreshTTL time.Duration
+	// refreshTrips counts the Redis round trips of refreshes (see StoreOps).
+	refreshTrips atomic.Int64
 }
 
 var (
 	_ Strategy  = (*refreshNode)(nil)
 	_ Refresher = (*refreshNode)(nil)
 	_ Sizer     = (*refreshNode)(nil)
+	_ OpCounter = (*refreshNode)(nil)
 )
 
 func newRefresh(env *Env) (Strategy, error) {
@@ -114,6 +118,7 @@ func newRefresh(env *Env) (Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
+	instrument(env.RedisClient)
 	return &refreshNode{redisCommon: rc, codec: codec, client: env.RedisClient, refreshTTL: opts.RefreshTTL}, nil
 }
 
@@ -193,7 +198,7 @@ func (r *refreshNode) Refresh(ctx context.Context, c Credential) (Credential, er
 	if err != nil {
 		return Credential{}, err
 	}
-	cctx, cancel := r.call(ctx)
+	cctx, cancel := r.call(countTrips(ctx, &r.refreshTrips))
 	defer cancel()
 	res, err := rotateScript.Run(cctx, r.client,
 		[]string{r.tokenKey(fam, secret), r.familyKey(fam), r.tokenKey(fam, next)},
@@ -242,5 +247,8 @@ func (r *refreshNode) Revoke(ctx context.Context, c Credential) error {
 func (r *refreshNode) StoreSize(ctx context.Context) (int64, int64, error) {
 	return redisKeySize(ctx, r.client, r.ns+"rt:")
 }
+
+// StoreOps counts the round trips of refreshes; validation reaches no store.
+func (r *refreshNode) StoreOps() StoreOps { return StoreOps{RefreshRoundTrips: r.refreshTrips.Load()} }
 
 func (r *refreshNode) Close() error { return nil }

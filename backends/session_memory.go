@@ -39,9 +39,10 @@ type memorySessions struct {
 }
 
 type sessionShard struct {
-	mu sync.RWMutex
-	m  map[string]session
-	_  [40]byte // keep neighbouring shard locks off one cache line
+	mu      sync.RWMutex
+	m       map[string]session
+	lookups lookupCounter // validations that read this shard (see StoreOps)
+	_       [32]byte      // keep neighbouring shard locks off one cache line
 }
 
 type session struct {
@@ -50,8 +51,9 @@ type session struct {
 }
 
 var (
-	_ Strategy = (*memorySessions)(nil)
-	_ Sizer    = (*memorySessions)(nil)
+	_ Strategy  = (*memorySessions)(nil)
+	_ Sizer     = (*memorySessions)(nil)
+	_ OpCounter = (*memorySessions)(nil)
 )
 
 func newMemorySessions(env *Env) *memorySessions {
@@ -107,6 +109,7 @@ func (s *memorySessions) Validate(_ context.Context, token string) error {
 		return rejectMalformedSession
 	}
 	sh := s.shard(token)
+	sh.lookups.inc()
 	sh.mu.RLock()
 	sess, ok := sh.m[token]
 	sh.mu.RUnlock()
@@ -147,6 +150,15 @@ func (s *memorySessions) StoreSize(context.Context) (int64, int64, error) {
 		return session{user: "user-" + strconv.Itoa(i), expires: int64(i)}
 	})
 	return n, bytes, nil
+}
+
+// StoreOps counts the map look-ups of validations.
+func (s *memorySessions) StoreOps() StoreOps {
+	var n int64
+	for i := range s.shards {
+		n += s.shards[i].lookups.load()
+	}
+	return StoreOps{LocalLookups: n}
 }
 
 func (s *memorySessions) Close() error { return nil }

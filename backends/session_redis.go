@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,6 +32,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
+			instrument(env.RedisClient)
 			return &sessionRedis{redisCommon: rc, client: env.RedisClient, name: "session-redis"}, nil
 		},
 	})
@@ -115,11 +117,17 @@ type sessionRedis struct {
 	// Redis keys in it carry localPrefix.
 	local       *redis.LocalCache
 	localPrefix string
+	// trips counts the Redis commands of validations, cached reads
+	// included (the hook runs before the cache); cscBase is the cache's
+	// statistics when the node was handed out (see StoreOps).
+	trips   atomic.Int64
+	cscBase redis.CSCStats
 }
 
 var (
-	_ Strategy = (*sessionRedis)(nil)
-	_ Sizer    = (*sessionRedis)(nil)
+	_ Strategy  = (*sessionRedis)(nil)
+	_ Sizer     = (*sessionRedis)(nil)
+	_ OpCounter = (*sessionRedis)(nil)
 )
 
 func (s *sessionRedis) key(id string) string { return s.ns + "sess:" + id }
@@ -143,7 +151,7 @@ func (s *sessionRedis) Validate(ctx context.Context, token string) error {
 	if !wellFormedSessionID(token) {
 		return Reject(ErrMalformed)
 	}
-	ctx, cancel := s.call(ctx)
+	ctx, cancel := s.call(countTrips(ctx, &s.trips))
 	defer cancel()
 	val, err := s.client.Get(ctx, s.key(token)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -189,6 +197,21 @@ func (s *sessionRedis) Revoke(ctx context.Context, c Credential) error {
 		s.local.DeleteByRedisKey(s.localPrefix + s.key(id))
 	}
 	return nil
+}
+
+// StoreOps counts the round trips of validations. With a client-side
+// cache, a read served from the cache is a hit and no round trip: only
+// validations read the cache, so its hits since the node opened are
+// validation reads that never reached Redis.
+func (s *sessionRedis) StoreOps() StoreOps {
+	ops := StoreOps{RoundTrips: s.trips.Load()}
+	if s.local != nil {
+		st := s.client.(*redis.Client).CSCStats()
+		ops.CacheHits = int64(st.Hits - s.cscBase.Hits)
+		ops.CacheMisses = int64(st.Misses - s.cscBase.Misses)
+		ops.RoundTrips = max(ops.RoundTrips-ops.CacheHits, 0)
+	}
+	return ops
 }
 
 func (s *sessionRedis) Close() error {

@@ -104,6 +104,7 @@ func newCachedSessionRedis(env *Env) (Strategy, error) {
 	o.ClientSideCacheConfig = &cfg
 	o.ClientSideCache = cache
 	client := redis.NewClient(&o)
+	instrument(client)
 	s := &sessionRedis{
 		redisCommon: rc, client: client, name: name, closeClient: true,
 		local: cache, localPrefix: cscPrefix(o.DB, o.Username),
@@ -112,6 +113,7 @@ func newCachedSessionRedis(env *Env) (Strategy, error) {
 		client.Close()
 		return nil, err
 	}
+	s.cscBase = client.CSCStats()
 	return s, nil
 }
 

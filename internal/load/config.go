@@ -44,6 +44,12 @@ type Config struct {
 	// period, for requests still in flight (a stalled store) before it
 	// abandons them with a warning. 0 means 5 s.
 	Grace time.Duration
+
+	// LoadStarts, when set, is called once after every user has logged in,
+	// just before the load (warm-up included) begins, so that the caller
+	// can read its counters (CPU time, store operations) over the load
+	// alone, without the login phase.
+	LoadStarts func()
 }
 
 func (c *Config) check() error {

@@ -126,6 +126,9 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("interrupted while logging users in: %w", ctx.Err())
 	}
 
+	if e.cfg.LoadStarts != nil {
+		e.cfg.LoadStarts()
+	}
 	cfg := e.cfg
 	e.startNs = e.now()
 	e.measNs = e.startNs + int64(cfg.Warmup)
