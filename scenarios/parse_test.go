@@ -424,3 +424,11 @@ func FuzzParseScenario(f *testing.F) {
 		}
 	})
 }
+
+// A malformed redis.url is reported without the password it holds.
+func TestRedisURLErrorHidesPassword(t *testing.T) {
+	_, err := ParseBytes("s.yaml", []byte("name: s\nbackends: [noop]\nredis: {url: \"redis://:s3cretpw@127.0.0.1:bad/0\"}\n"))
+	if err == nil || strings.Contains(err.Error(), "s3cretpw") {
+		t.Fatalf("error = %v, want one without the password", err)
+	}
+}

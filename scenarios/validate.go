@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -173,6 +175,10 @@ func (s *Scenario) Validate() error {
 	)
 	if s.Redis.URL != "" {
 		if _, err := redis.ParseURL(s.Redis.URL); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // url.Error quotes the URL, password included
+			}
 			rules = append(rules, rule{true, []string{"redis.url"}, fmt.Sprintf("redis.url: %v (want redis://host:port/db, rediss://… or unix:///path)", err)})
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/redisproc"
 )
 
 const tokenUsage = `Usage:
@@ -192,7 +194,11 @@ func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 		}
 		opt, err := redis.ParseURL(url)
 		if err != nil {
-			return fail("REDIS_URL: %v", err)
+			var ue *neturl.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // url.Error quotes the URL, password included
+			}
+			return fail("REDIS_URL %s: %v", redisproc.Redact(url), err)
 		}
 		client := redis.NewClient(opt)
 		defer client.Close()

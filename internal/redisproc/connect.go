@@ -94,7 +94,8 @@ func Timeout(cfg backends.RedisConfig) time.Duration {
 func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, error) {
 	pu, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		// url.Error quotes the whole URL, password included.
+		return nil, fmt.Errorf("redis url %s: %w", Redact(rawURL), errors.Unwrap(err))
 	}
 	q := pu.Query()
 	t := Timeout(cfg)
@@ -129,13 +130,7 @@ func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, 
 	}
 }
 
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
+func redactURL(raw string) string { return Redact(raw) }
 
 // Connector is Connect in the shape the run orchestration takes
 // (runner.RedisConnector): the client and the function that releases it.

@@ -31,7 +31,7 @@ func ForTest(t testing.TB, cfg backends.RedisConfig) *Conn {
 		srv.Stop()
 		t.Fatal(err)
 	}
-	c := &Conn{Client: client, Server: srv, URL: srv.URL()}
+	c := &Conn{Client: client, Server: srv, URL: Redact(srv.URL())}
 	t.Cleanup(func() { c.Close() })
 	return c
 }

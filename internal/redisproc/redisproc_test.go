@@ -51,7 +51,7 @@ func TestStartStop(t *testing.T) {
 	if err := ping(context.Background(), s.Addr()); err != nil {
 		t.Fatalf("ping after Start: %v", err)
 	}
-	if !strings.HasPrefix(s.URL(), "redis://127.0.0.1:") {
+	if !strings.HasPrefix(s.URL(), "redis://:"+s.Password()+"@127.0.0.1:") {
 		t.Errorf("URL = %q", s.URL())
 	}
 	dir := s.dir

@@ -3,7 +3,9 @@
 // or the server named by a URL, behind one go-redis client.
 //
 // A private server is a throw-away: no persistence (--save "" --appendonly
-// no), a temporary working directory, its own process group so a Ctrl-C in
+// no), a temporary working directory, a random password (any local user can
+// reach a loopback port; the password is in a mode-0600 config file, never on
+// the command line where ps would show it), its own process group so a Ctrl-C in
 // the terminal reaches authbench (which then stops it in order) rather than
 // killing the store under a run that is still draining, and, on Linux, a
 // parent-death signal so a crash of authbench never leaves it behind.
@@ -16,11 +18,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,12 +45,13 @@ const stopGrace = 3 * time.Second
 
 // Server is a private redis-server process.
 type Server struct {
-	cmd     *exec.Cmd
-	addr    string
-	dir     string
-	output  *boundedBuffer
-	exited  chan struct{} // closed when the process has been reaped
-	waitErr error         // set before exited is closed
+	cmd      *exec.Cmd
+	addr     string
+	dir      string
+	password string
+	output   *boundedBuffer
+	exited   chan struct{} // closed when the process has been reaped
+	waitErr  error         // set before exited is closed
 
 	stopOnce sync.Once
 	stopErr  error
@@ -80,45 +86,76 @@ func startOnce(ctx context.Context, bin string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start private redis: find a free port: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "authbench-redis-")
+	dir, err := os.MkdirTemp("", "authbench-redis-") // mode 0700
 	if err != nil {
 		return nil, fmt.Errorf("start private redis: %w", err)
 	}
+	var pw [16]byte
+	rand.Read(pw[:]) // never fails (crypto/rand since Go 1.24)
 	s := &Server{
-		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		dir:    dir,
-		output: &boundedBuffer{max: 8 << 10},
-		exited: make(chan struct{}),
+		addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		dir:      dir,
+		password: hex.EncodeToString(pw[:]),
 	}
+	conf := "requirepass " + s.password + "\n"
+	if err := os.WriteFile(s.confPath(), []byte(conf), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start private redis: %w", err)
+	}
+	if err := s.launch(ctx, bin, port); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) confPath() string { return filepath.Join(s.dir, "redis.conf") }
+
+// launch starts the process and waits until it answers.
+func (s *Server) launch(ctx context.Context, bin string, port int) error {
+	s.output = &boundedBuffer{max: 8 << 10}
+	s.exited = make(chan struct{})
 	// exec.Command, not CommandContext: the server must outlive the start
 	// context, and its end is Stop's business.
-	s.cmd = exec.Command(bin,
+	s.cmd = exec.Command(bin, s.confPath(),
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
-		"--dir", dir,
+		"--dir", s.dir,
 		"--daemonize", "no",
 		"--protected-mode", "yes",
 		"--loglevel", "warning",
 	)
-	s.cmd.Dir = dir
+	s.cmd.Dir = s.dir
 	s.cmd.Stdout = s.output
 	s.cmd.Stderr = s.output
 	s.cmd.SysProcAttr = sysProcAttr()
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start private redis: %w", err)
+		return fmt.Errorf("start private redis: %w", err)
 	}
+	cmd, exited := s.cmd, s.exited
 	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
+		s.waitErr = cmd.Wait()
+		close(exited)
 	}()
 	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("start private redis on %s: %w; server output: %q", s.addr, err, s.output.String())
+		_ = s.Kill()
+		return fmt.Errorf("start private redis on %s: %w; server output: %q", s.addr, err, s.output.String())
 	}
-	return s, nil
+	return nil
+}
+
+// Restart kills the server (SIGKILL, as in a crash) and starts a new one on
+// the same port with the same password: without persistence the new server
+// is empty, which is how a store that loses its data looks to a client.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Kill(); err != nil {
+		return err
+	}
+	_, p, _ := net.SplitHostPort(s.addr)
+	port, _ := strconv.Atoi(p)
+	return s.launch(ctx, s.cmd.Path, port)
 }
 
 // waitReady polls PING until the server answers, the process exits, ctx is
@@ -141,8 +178,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 	}
 }
 
-// ping sends an inline PING and expects +PONG, without a client library, so
-// Start does not depend on how the caller configures go-redis.
+// ping sends an inline PING and expects +PONG, or -NOAUTH from a server
+// that wants its password: either way the server is up. It uses no client
+// library, so Start does not depend on how the caller configures go-redis.
 func ping(ctx context.Context, addr string) error {
 	d := net.Dialer{Timeout: 500 * time.Millisecond}
 	c, err := d.DialContext(ctx, "tcp", addr)
@@ -158,7 +196,7 @@ func ping(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(line) != "+PONG" {
+	if l := strings.TrimSpace(line); l != "+PONG" && !strings.HasPrefix(l, "-NOAUTH") {
 		return fmt.Errorf("unexpected PING reply %q", strings.TrimSpace(line))
 	}
 	return nil
@@ -176,8 +214,12 @@ func freePort() (int, error) {
 // Addr is host:port of the server.
 func (s *Server) Addr() string { return s.addr }
 
-// URL is the redis:// URL of the server.
-func (s *Server) URL() string { return "redis://" + s.addr }
+// URL is the redis:// URL of the server, with its password: pass it to a
+// client, print Redact(URL()).
+func (s *Server) URL() string { return "redis://:" + s.password + "@" + s.addr }
+
+// Password is the server's password (AUTH).
+func (s *Server) Password() string { return s.password }
 
 // PID is the server's process ID.
 func (s *Server) PID() int { return s.cmd.Process.Pid }

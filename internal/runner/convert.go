@@ -11,6 +11,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/authbench/authbench/internal/load"
+	"github.com/authbench/authbench/internal/redisproc"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/scenarios"
 )
@@ -151,6 +152,10 @@ func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // configRecord keeps the scenario as run in summary.json, as plain JSON.
 func configRecord(s *scenarios.Scenario) map[string]any {
+	// The record is written into summary.json: never a Redis password.
+	c := *s
+	c.Redis.URL = redisproc.Redact(c.Redis.URL)
+	s = &c
 	b, err := json.Marshal(struct {
 		*scenarios.Scenario
 		Sweep []scenarios.Axis `json:"sweep"`
