@@ -36,7 +36,22 @@ type RedisConfig struct {
 	URL      string        `yaml:"url"`
 	PoolSize int           `yaml:"pool_size"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// Mode is "standalone" or "cluster": with no URL, which private Redis
+	// to start (one server, or a three-master cluster). Empty means
+	// standalone.
+	Mode string `yaml:"mode"`
+	// Latency is the round-trip time a proxy adds between every client and
+	// Redis (half each way); 0 connects directly.
+	Latency time.Duration `yaml:"latency"`
+	// Jitter varies each direction's delay by up to ±Jitter/2.
+	Jitter time.Duration `yaml:"jitter"`
 }
+
+// Redis modes (redis.mode).
+const (
+	RedisStandalone = "standalone"
+	RedisCluster    = "cluster"
+)
 
 // Env is what every node of a backend shares within one run.
 type Env struct {

@@ -45,6 +45,7 @@ const (
 	MaxNodes       = 64
 	MaxPoolSize    = 10_000
 	MaxRedisTime   = time.Minute
+	MaxRedisDelay  = time.Second // redis.latency and redis.jitter
 	MaxBackends    = 100
 	MaxSweepValues = 1000  // values of one sweep axis
 	MaxRuns        = 10000 // backends × points × repeats
@@ -70,7 +71,7 @@ func Defaults() Scenario {
 		},
 		Token:   backends.DefaultToken,
 		Cluster: Cluster{Nodes: DefaultNodes, Routing: DefaultRouting},
-		Redis:   backends.RedisConfig{Timeout: backends.DefaultRedisTimeout},
+		Redis:   backends.RedisConfig{Timeout: backends.DefaultRedisTimeout, Mode: backends.RedisStandalone},
 	}
 }
 

@@ -172,6 +172,11 @@ func (s *Scenario) Validate() error {
 		oneOf("cluster.routing", s.Cluster.Routing, "random", "sticky"),
 		dur("redis.timeout", s.Redis.Timeout, 0, MaxRedisTime, true),
 		count("redis.pool_size", s.Redis.PoolSize, 0, MaxPoolSize),
+		oneOf("redis.mode", s.Redis.Mode, backends.RedisStandalone, backends.RedisCluster),
+		dur("redis.latency", s.Redis.Latency, 0, MaxRedisDelay, false),
+		dur("redis.jitter", s.Redis.Jitter, 0, MaxRedisDelay, false),
+		rule{s.Redis.Jitter > s.Redis.Latency, []string{"redis.jitter", "redis.latency"},
+			fmt.Sprintf("redis.jitter: %s exceeds redis.latency (%s): delays would be cut off at zero and the mean round trip would no longer be redis.latency", fmtDur(s.Redis.Jitter), fmtDur(s.Redis.Latency))},
 	)
 	if s.Redis.URL != "" {
 		if _, err := redis.ParseURL(s.Redis.URL); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"time"
@@ -22,11 +23,17 @@ type Conn struct {
 	Server *Server
 	// URL is what the client connected to, without a password.
 	URL string
+	// Network is the latency-injecting proxy layer between the client and
+	// Redis, nil when redis.latency and redis.jitter are zero.
+	Network *Network
 }
 
 // Close closes the client and stops a private server.
 func (c *Conn) Close() error {
 	err := c.Client.Close()
+	if c.Network != nil {
+		err = errors.Join(err, c.Network.Close())
+	}
 	if c.Server != nil {
 		err = errors.Join(err, c.Server.Stop())
 	}
@@ -62,8 +69,16 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 		c.Server = srv
 		u = srv.URL()
 	}
-	client, err := NewClient(u, cfg)
+	var dial dialFunc
+	if cfg.Latency > 0 || cfg.Jitter > 0 {
+		c.Network = NewNetwork(cfg.Latency, cfg.Jitter)
+		dial = c.Network.Dial
+	}
+	client, err := newClient(u, cfg, dial)
 	if err != nil {
+		if c.Network != nil {
+			c.Network.Close()
+		}
 		if c.Server != nil {
 			c.Server.Stop()
 		}
@@ -92,6 +107,15 @@ func Timeout(cfg backends.RedisConfig) time.Duration {
 // cfg. Each topology is built with its own constructor so that every option
 // go-redis parsed from the URL is kept; all three satisfy UniversalClient.
 func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, error) {
+	return newClient(rawURL, cfg, nil)
+}
+
+// dialFunc is go-redis's Dialer hook; nil keeps go-redis's own dialer.
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// newClient is NewClient with every connection dialled by dial (the
+// latency proxy) when dial is not nil.
+func newClient(rawURL string, cfg backends.RedisConfig, dial dialFunc) (redis.UniversalClient, error) {
 	pu, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Error quotes the whole URL, password included.
@@ -107,6 +131,9 @@ func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, 
 		}
 		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		if dial != nil {
+			o.Dialer = dial
+		}
 		return redis.NewFailoverClient(o), nil
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(rawURL)
@@ -115,6 +142,9 @@ func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, 
 		}
 		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		if dial != nil {
+			o.Dialer = dial
+		}
 		return redis.NewClusterClient(o), nil
 	default:
 		o, err := redis.ParseURL(rawURL)
@@ -126,6 +156,9 @@ func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, 
 		// time-outs match it so that no layer waits longer than the
 		// scenario allows (a pool wait included).
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+		if dial != nil {
+			o.Dialer = dial
+		}
 		return redis.NewClient(o), nil
 	}
 }
