@@ -11,6 +11,7 @@ import (
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 )
 
 // BenchmarkValidateConcurrent measures Validate of every registered backend with
@@ -92,5 +93,5 @@ func benchRedis(b *testing.B, cfg backends.RedisConfig) *redisproc.Conn {
 		return c
 	}
 	// A private server for the whole benchmark, stopped by its cleanup.
-	return redisproc.ForTest(b, cfg)
+	return redistest.Start(b, cfg)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 )
 
 // Tests in this file talk to a real, private redis-server per test (no
@@ -39,7 +40,7 @@ func leakCheck(t *testing.T) {
 func redisEnv(t *testing.T, ttl time.Duration) (*backends.Env, *redisproc.Conn) {
 	t.Helper()
 	cfg := backends.RedisConfig{Timeout: testTimeout, PoolSize: 8}
-	conn := redisproc.ForTest(t, cfg)
+	conn := redistest.Start(t, cfg)
 	env := &backends.Env{
 		Token:       backends.TokenConfig{TTL: ttl, Leeway: 0, Issuer: "authbench", Audience: "api"},
 		Redis:       cfg,

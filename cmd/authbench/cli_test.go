@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 	"github.com/authbench/authbench/internal/report"
 )
 
@@ -124,7 +124,7 @@ func TestRedisURLUnreachable(t *testing.T) {
 func TestNoRedisServer(t *testing.T) {
 	t.Setenv("PATH", t.TempDir()) // an empty folder: no redis-server
 	t.Setenv("REDIS_URL", "")
-	t.Setenv(redisproc.RequireEnv, "")
+	t.Setenv(redistest.RequireEnv, "")
 	dir := t.TempDir()
 	scenario := filepath.Join(dir, "mixed.yaml")
 	if err := os.WriteFile(scenario, []byte(`name: mixed

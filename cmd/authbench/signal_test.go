@@ -19,7 +19,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 	"github.com/authbench/authbench/internal/report"
 )
 
@@ -79,9 +79,7 @@ type proc struct {
 
 func startBinary(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil && os.Getenv(redisproc.RequireEnv) != "1" {
-		t.Skip("skipping: redis-server not on PATH")
-	}
+	redistest.NeedServer(t)
 	p := &proc{cmd: exec.Command(binary, args...), exited: make(chan struct{}), lines: make(chan string, 100)}
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), "REDIS_URL=")

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/backends"
-	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 )
 
 // openNodes opens n nodes of a backend that share one Redis and one key set,
@@ -13,7 +13,7 @@ import (
 func openNodes(t *testing.T, name string, n int, tok backends.TokenConfig) []backends.Strategy {
 	t.Helper()
 	cfg := backends.RedisConfig{Timeout: time.Second}
-	conn := redisproc.ForTest(t, cfg)
+	conn := redistest.Start(t, cfg)
 	e, ok := backends.Lookup(name)
 	if !ok {
 		t.Fatalf("no backend %s", name)

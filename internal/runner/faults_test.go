@@ -18,6 +18,7 @@ import (
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/scenarios"
 )
@@ -68,7 +69,7 @@ type faultServer struct {
 
 func newFaultServer(t *testing.T) *faultServer {
 	t.Helper()
-	conn := redisproc.ForTest(t, backends.RedisConfig{Timeout: 500 * time.Millisecond})
+	conn := redistest.Start(t, backends.RedisConfig{Timeout: 500 * time.Millisecond})
 	return &faultServer{srv: conn.Server, probe: conn.Client.(*redis.Client)}
 }
 
