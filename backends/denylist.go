@@ -21,12 +21,14 @@ import (
 func init() {
 	Register(Entry{
 		Info: Info{
-			Name:         "jwt-denylist-memory",
-			Family:       "hybrid",
-			Stateful:     true,
-			StoreLookups: 1, // local map
-			NeedsKeys:    true,
-			IssuesTokens: true,
+			Name:                "jwt-denylist-memory",
+			Family:              "hybrid",
+			Stateful:            true,
+			StoreLookups:        1, // local map
+			NeedsKeys:           true,
+			IssuesTokens:        true,
+			ImmediateRevocation: true,
+			NodeLocal:           true,
 			Description: "HS256 JWT whose jti is checked against an in-memory denylist on each node; " +
 				"a logout reaches only the node that handled it, so other nodes keep accepting the token.",
 		},
@@ -44,13 +46,14 @@ func init() {
 	})
 	Register(Entry{
 		Info: Info{
-			Name:         "jwt-denylist-redis",
-			Family:       "hybrid",
-			Stateful:     true,
-			StoreLookups: 1,
-			NeedsRedis:   true,
-			NeedsKeys:    true,
-			IssuesTokens: true,
+			Name:                "jwt-denylist-redis",
+			Family:              "hybrid",
+			Stateful:            true,
+			StoreLookups:        1,
+			NeedsRedis:          true,
+			NeedsKeys:           true,
+			IssuesTokens:        true,
+			ImmediateRevocation: true,
 			Description: "HS256 JWT whose jti is checked with one EXISTS against a Redis denylist (entries expire " +
 				"with the token). Redis down or slower than redis.timeout: validation fails with an error (closed).",
 		},

@@ -13,11 +13,13 @@ import (
 func init() {
 	Register(Entry{
 		Info: Info{
-			Name:         "session-memory",
-			Family:       "session",
-			Stateful:     true,
-			StoreLookups: 1,
-			Description:  "Opaque 256-bit session IDs in a sharded in-process map with expiry; logout deletes the entry. Each node has its own map, so it needs sticky routing behind a load balancer.",
+			Name:                "session-memory",
+			Family:              "session",
+			Stateful:            true,
+			StoreLookups:        1,
+			ImmediateRevocation: true,
+			NodeLocal:           true,
+			Description:         "Opaque 256-bit session IDs in a sharded in-process map with expiry; logout deletes the entry. Each node has its own map, so it needs sticky routing behind a load balancer.",
 		},
 		New: func(env *Env) (Strategy, error) { return newMemorySessions(env), nil },
 	})

@@ -18,11 +18,12 @@ import (
 func init() {
 	Register(Entry{
 		Info: Info{
-			Name:         "session-redis",
-			Family:       "session",
-			Stateful:     true,
-			StoreLookups: 1,
-			NeedsRedis:   true,
+			Name:                "session-redis",
+			Family:              "session",
+			Stateful:            true,
+			StoreLookups:        1,
+			NeedsRedis:          true,
+			ImmediateRevocation: true,
 			Description: "Opaque 256-bit session ID; the record is one Redis string (expiry and user) with a TTL, " +
 				"read with one GET per validation and deleted on logout. When Redis is down or slower than " +
 				"redis.timeout, validation fails with an error (closed), never with an accept.",

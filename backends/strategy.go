@@ -125,6 +125,15 @@ type Info struct {
 	IssuesTokens bool
 	// HasRefresh is true when the strategy implements Refresher.
 	HasRefresh bool
+	// ImmediateRevocation is true when the design promises that a logout
+	// is refused by every later validation (no propagation delay, no
+	// waiting for expiry). A false accept on such a backend is a failure
+	// of the backend or its store, not a measurement of its design.
+	ImmediateRevocation bool
+	// NodeLocal is true when the state lives in each node's memory: the
+	// credential and its revocation hold only on the node that handled
+	// them, so several nodes need sticky routing.
+	NodeLocal bool
 	// Description is one or two sentences for `authbench list` and the
 	// report: what the strategy does and how it behaves when things fail.
 	Description string

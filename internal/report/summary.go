@@ -58,6 +58,11 @@ type BackendInfo struct {
 	Description  string  `json:"description"`
 	// Skipped says why the backend did not run ("" when it ran).
 	Skipped string `json:"skipped,omitempty"`
+	// ImmediateRevocation: the design promises that a logout is refused
+	// by every later validation; NodeLocal: that promise, and the session
+	// itself, hold only on the node that handled it.
+	ImmediateRevocation bool `json:"immediate_revocation,omitempty"`
+	NodeLocal           bool `json:"node_local,omitempty"`
 }
 
 // Run is one measured run: a backend at a parameter point, one repeat.
@@ -87,6 +92,81 @@ type Run struct {
 	Interrupted             bool     `json:"interrupted"`
 	// ErrorSamples holds a few distinct error messages seen during the run.
 	ErrorSamples []string `json:"error_samples,omitempty"`
+
+	// StoreOps is what the run counted of the backend's store operations
+	// (StoreLookupsPerValidate is what the design declares); nil when the
+	// backend holds no store.
+	StoreOps *StoreOps `json:"store_ops,omitempty"`
+	// CPU is the CPU time the load cost.
+	CPU *CPU `json:"cpu,omitempty"`
+	// RedisPool is the Redis client's connection pool over the load; nil
+	// without Redis. Waiting for a connection is not a store error.
+	RedisPool *Pool `json:"redis_pool,omitempty"`
+	// Token is what one credential issued by the backend shows to anyone
+	// who holds it; nil when it was not inspected.
+	Token *TokenShape `json:"token,omitempty"`
+}
+
+// StoreOps counts store operations over the load of a run: the warm-up
+// and the measured period, not the login phase before them.
+type StoreOps struct {
+	// Validations is how many validations the counts cover.
+	Validations int64 `json:"validations"`
+	// RoundTrips to a networked store while validating (a cached read is
+	// not one); LocalLookups in an in-process store.
+	RoundTrips   int64 `json:"round_trips"`
+	LocalLookups int64 `json:"local_lookups"`
+	// RoundTripsPerValidate and LocalLookupsPerValidate divide them by Validations.
+	RoundTripsPerValidate   float64 `json:"round_trips_per_validate"`
+	LocalLookupsPerValidate float64 `json:"local_lookups_per_validate"`
+	// CacheHits and CacheMisses of a client-side cache, and the hit ratio
+	// hits/(hits+misses) (0 without reads).
+	CacheHits     int64   `json:"cache_hits,omitempty"`
+	CacheMisses   int64   `json:"cache_misses,omitempty"`
+	CacheHitRatio float64 `json:"cache_hit_ratio,omitempty"`
+	// RefreshRoundTrips is the round trips made by refreshes.
+	RefreshRoundTrips int64 `json:"refresh_round_trips,omitempty"`
+}
+
+// CPU is CPU time over the load of a run (warm-up and measured period;
+// re-logins after logouts included).
+type CPU struct {
+	// Validations is how many validations the times cover, WallS how long.
+	Validations int64   `json:"validations"`
+	WallS       float64 `json:"wall_s"`
+	// ProcessUserS and ProcessSystemS are authbench's own CPU time
+	// (getrusage): the validators and the load generator together.
+	ProcessUserS   float64 `json:"process_user_s"`
+	ProcessSystemS float64 `json:"process_system_s"`
+	// ProcessUSPerValidate is (user + system) / Validations, in µs.
+	ProcessUSPerValidate float64 `json:"process_us_per_validate"`
+	// StoreS is the redis-server's CPU time (INFO cpu, user + system) and
+	// StoreUSPerValidate it per validation; StoreMeasured is false when
+	// the backend uses no Redis or INFO could not be read.
+	StoreMeasured      bool    `json:"store_measured"`
+	StoreS             float64 `json:"store_s,omitempty"`
+	StoreUSPerValidate float64 `json:"store_us_per_validate,omitempty"`
+}
+
+// Pool is the Redis client's connection pool over the load of a run.
+type Pool struct {
+	Size int `json:"size"`
+	// Waits counts requests that waited for a free connection, WaitNS
+	// their total wait, Timeouts those that gave up.
+	Waits    int64 `json:"waits"`
+	WaitNS   int64 `json:"wait_ns"`
+	Timeouts int64 `json:"timeouts"`
+}
+
+// TokenShape is what a credential shows without any key.
+type TokenShape struct {
+	// Segments is the number of dot-separated parts (JWS 3, JWE 5, an
+	// opaque session ID 1).
+	Segments int `json:"segments"`
+	// ReadableClaims lists the claim names (sub, iss, aud, exp …) found in
+	// the base64url-decoded segments: empty for a token whose claims
+	// cannot be read without the key.
+	ReadableClaims []string `json:"readable_claims"`
 }
 
 // Op is the figures of one operation kind.

@@ -83,6 +83,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 
 	// Everything that can fail because of the machine or the scenario fails
 	// here, before anything is measured: keys, Redis, backend options.
+	sizePools(plan)
 	skipped, err := r.preflight(ctx, plan, sum)
 	if err != nil {
 		return nil, err
@@ -171,6 +172,7 @@ func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *repor
 		info := report.BackendInfo{
 			Name: e.Info.Name, Family: e.Info.Family, Stateful: e.Info.Stateful,
 			StoreLookups: e.Info.StoreLookups, Description: e.Info.Description,
+			ImmediateRevocation: e.Info.ImmediateRevocation, NodeLocal: e.Info.NodeLocal,
 		}
 		skip := func(err error) {
 			info.Skipped = err.Error()
@@ -303,6 +305,8 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 		Leeway:         sc.Token.Leeway,
 		Grace:          max(2*time.Second, 2*sc.Redis.Timeout),
 	}
+	var before reading
+	cfg.LoadStarts = func() { before = read(nodes, env.RedisClient, sc.Redis.Timeout) }
 	eng, err := load.New(cfg, nodes)
 	if err != nil {
 		return nil, err
@@ -314,7 +318,9 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 	if err != nil {
 		return nil, err
 	}
+	after := read(nodes, env.RedisClient, sc.Redis.Timeout)
 	run := convert(res, pr, id)
+	measured(run, before, after, eng.Completed(), sc.Redis.PoolSize)
 	if res.Abandoned > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d requests were still in flight %s after the end and were abandoned", id, label, res.Abandoned, cfg.Grace))
 	}
@@ -324,6 +330,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 	e, _ := backends.Lookup(pr.Backend)
 	run.StoreLookupsPerValidate = e.Info.StoreLookups
 	run.Store = storeSize(nodes, e.Info.NeedsRedis, sc.Redis.Timeout)
+	run.Token = issuedShape(nodes[0], sc.Redis.Timeout)
 
 	for name, h := range res.Hists {
 		comment := fmt.Sprintf("authbench run %s: %s, %s, latency in ns", id, label, name)
@@ -335,6 +342,18 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 	}
 	prog.finished(run, label)
 	return run, nil
+}
+
+// issuedShape logs one more user in after the run and says what its
+// credential shows without a key (nil when the login fails).
+func issuedShape(node backends.Strategy, timeout time.Duration) *report.TokenShape {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*max(timeout, 200*time.Millisecond))
+	defer cancel()
+	c, err := node.Issue(ctx, "user-shape")
+	if err != nil {
+		return nil
+	}
+	return tokenShape(c.Token)
 }
 
 // storeSize asks the nodes how big their store is: the sum over nodes of
