@@ -23,6 +23,9 @@ type Conn struct {
 	Server *Server
 	// URL is what the client connected to, without a password.
 	URL string
+	// Cluster is the private cluster (redis.mode cluster without a URL),
+	// nil otherwise.
+	Cluster *Cluster
 	// Network is the latency-injecting proxy layer between the client and
 	// Redis, nil when redis.latency and redis.jitter are zero.
 	Network *Network
@@ -37,11 +40,15 @@ func (c *Conn) Close() error {
 	if c.Server != nil {
 		err = errors.Join(err, c.Server.Stop())
 	}
+	if c.Cluster != nil {
+		err = errors.Join(err, c.Cluster.Stop())
+	}
 	return err
 }
 
 // Connect returns a client for cfg: cfg.URL, else $REDIS_URL, else a
-// private server started for the occasion. It pings before returning, so a
+// private server started for the occasion (a private three-master cluster
+// when cfg.Mode is cluster). It pings before returning, so a
 // wrong URL or a dead server is an error here, before anything is measured.
 // Without a URL and without redis-server the error wraps both
 // ErrNoRedisServer and backends.ErrUnavailable, so a run skips its Redis
@@ -49,7 +56,8 @@ func (c *Conn) Close() error {
 // plain error, because the user asked for that server.
 //
 // URL forms: redis://[user:pass@]host:port[/db][?opts] for one server;
-// the same with ?addr=host:port&addr=... for a cluster; with
+// the same with ?addr=host:port&addr=... for a cluster (or any of these
+// with redis.mode cluster: the host is then a seed of the cluster); with
 // ?master_name=NAME for Sentinel (the host is then a sentinel). Options in
 // the query are go-redis's (dial_timeout, max_retries, ...).
 func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
@@ -58,7 +66,17 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 		u = os.Getenv("REDIS_URL")
 	}
 	c := &Conn{}
-	if u == "" {
+	if u == "" && cfg.Mode == backends.RedisCluster {
+		cl, err := StartCluster(ctx)
+		if errors.Is(err, ErrNoRedisServer) {
+			return nil, fmt.Errorf("%w: %w", backends.ErrUnavailable, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Cluster = cl
+		u = cl.URL()
+	} else if u == "" {
 		srv, err := Start(ctx)
 		if errors.Is(err, ErrNoRedisServer) {
 			return nil, fmt.Errorf("%w: %w", backends.ErrUnavailable, err)
@@ -81,6 +99,9 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 		}
 		if c.Server != nil {
 			c.Server.Stop()
+		}
+		if c.Cluster != nil {
+			c.Cluster.Stop()
 		}
 		return nil, err
 	}
@@ -135,7 +156,7 @@ func newClient(rawURL string, cfg backends.RedisConfig, dial dialFunc) (redis.Un
 			o.Dialer = dial
 		}
 		return redis.NewFailoverClient(o), nil
-	case q.Has("addr"):
+	case q.Has("addr") || cfg.Mode == backends.RedisCluster:
 		o, err := redis.ParseClusterURL(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)

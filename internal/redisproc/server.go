@@ -61,6 +61,13 @@ type Server struct {
 // it answers PING. The server lives until Stop (or Kill), or until the
 // calling process dies.
 func Start(ctx context.Context) (*Server, error) {
+	return start(ctx, "", nil)
+}
+
+// start is Start with a given password ("" for a random one) and extra
+// configuration lines, asked for afresh on each attempt (a cluster node
+// needs a free port for its bus too).
+func start(ctx context.Context, password string, extraConf func() (string, error)) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("start private redis: %w", ErrNoRedisServer)
@@ -69,7 +76,7 @@ func Start(ctx context.Context) (*Server, error) {
 	// before redis-server binds it; a few attempts make that race harmless.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := startOnce(ctx, bin)
+		s, err := startOnce(ctx, bin, password, extraConf)
 		if err == nil {
 			return s, nil
 		}
@@ -81,7 +88,7 @@ func Start(ctx context.Context) (*Server, error) {
 	return nil, lastErr
 }
 
-func startOnce(ctx context.Context, bin string) (*Server, error) {
+func startOnce(ctx context.Context, bin, password string, extraConf func() (string, error)) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("start private redis: find a free port: %w", err)
@@ -90,14 +97,23 @@ func startOnce(ctx context.Context, bin string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start private redis: %w", err)
 	}
-	var pw [16]byte
-	rand.Read(pw[:]) // never fails (crypto/rand since Go 1.24)
+	if password == "" {
+		password = newPassword()
+	}
 	s := &Server{
 		addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		dir:      dir,
-		password: hex.EncodeToString(pw[:]),
+		password: password,
 	}
 	conf := "requirepass " + s.password + "\n"
+	if extraConf != nil {
+		extra, err := extraConf()
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start private redis: %w", err)
+		}
+		conf += extra
+	}
 	if err := os.WriteFile(s.confPath(), []byte(conf), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start private redis: %w", err)
@@ -107,6 +123,13 @@ func startOnce(ctx context.Context, bin string) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newPassword returns 128 random bits in hex.
+func newPassword() string {
+	var pw [16]byte
+	rand.Read(pw[:]) // never fails (crypto/rand since Go 1.24)
+	return hex.EncodeToString(pw[:])
 }
 
 func (s *Server) confPath() string { return filepath.Join(s.dir, "redis.conf") }
