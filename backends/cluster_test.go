@@ -8,13 +8,14 @@ import (
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/redistest"
 )
 
 // clusterEnv connects to a private three-master cluster.
 func clusterEnv(t *testing.T, ttl time.Duration) (*backends.Env, *redisproc.Conn) {
 	t.Helper()
 	cfg := backends.RedisConfig{Timeout: time.Second, PoolSize: 8, Mode: backends.RedisCluster}
-	conn := redisproc.ClusterForTest(t, cfg)
+	conn := redistest.StartCluster(t, cfg)
 	env := &backends.Env{
 		Token:       backends.TokenConfig{TTL: ttl, Leeway: 0, Issuer: "authbench", Audience: "api"},
 		Redis:       cfg,

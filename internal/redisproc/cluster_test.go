@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +14,32 @@ import (
 	"github.com/authbench/authbench/backends"
 )
 
+// clusterForTest is redistest.StartCluster (which imports this package).
+func clusterForTest(t *testing.T, cfg backends.RedisConfig) *Conn {
+	t.Helper()
+	cl, err := StartCluster(context.Background())
+	if errors.Is(err, ErrNoRedisServer) && os.Getenv("AUTHBENCH_REQUIRE_REDIS") != "1" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Mode = backends.RedisCluster
+	client, err := NewClient(cl.URL(), cfg)
+	if err != nil {
+		cl.Stop()
+		t.Fatal(err)
+	}
+	c := &Conn{Client: client, Cluster: cl, URL: Redact(cl.URL())}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // TestClusterSpreadsKeysAndPubSub stores keys through the cluster client
 // and checks that every master holds some, and that a message published
 // by one client reaches a subscriber connected elsewhere in the cluster.
 func TestClusterSpreadsKeysAndPubSub(t *testing.T) {
-	c := ClusterForTest(t, backends.RedisConfig{Timeout: time.Second})
+	c := clusterForTest(t, backends.RedisConfig{Timeout: time.Second})
 	ctx := context.Background()
 	if _, ok := c.Client.(*redis.ClusterClient); !ok {
 		t.Fatalf("client is %T, want a cluster client", c.Client)
@@ -106,7 +128,7 @@ func TestConnectClusterMode(t *testing.T) {
 // TestClusterMasterDown kills the master owning one key: commands on that
 // key fail, commands on keys of the other masters keep working.
 func TestClusterMasterDown(t *testing.T) {
-	c := ClusterForTest(t, backends.RedisConfig{Timeout: 300 * time.Millisecond})
+	c := clusterForTest(t, backends.RedisConfig{Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
 	victim, err := c.Cluster.NodeFor(ctx, "doomed")
 	if err != nil {
