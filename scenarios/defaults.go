@@ -59,7 +59,7 @@ const SetupAllowance = 250 * time.Millisecond
 // empty (they are required) and Options is empty (it depends on the
 // backends registered).
 func Defaults() Scenario {
-	return Scenario{
+	s := Scenario{
 		Duration: DefaultDuration,
 		Warmup:   DefaultWarmup,
 		Repeat:   DefaultRepeat,
@@ -73,6 +73,8 @@ func Defaults() Scenario {
 		Cluster: Cluster{Nodes: DefaultNodes, Routing: DefaultRouting},
 		Redis:   backends.RedisConfig{Timeout: backends.DefaultRedisTimeout, Mode: backends.RedisStandalone},
 	}
+	transportDefaults(&s)
+	return s
 }
 
 // newDefault returns Defaults() with an option struct, filled with its

@@ -26,7 +26,7 @@ func TestRefusals(t *testing.T) {
 		{"empty", "", "t.yaml:1:1: empty scenario: name and backends are required"},
 		{"zero duration", base + "duration: 0s\n", "t.yaml:3:11: duration: must be > 0, got 0s"},
 		{"bare duration", base + "duration: 10\n", `t.yaml:3:11: duration: a duration needs a unit: write "10s" or "10ms", not the bare number 10`},
-		{"not top level", base + "think: 1s\n", `t.yaml:3:1: unknown field "think" (known: backends, cluster, description, duration, keys, load, name, options, redis, repeat, revocation, seed, sweep, token, users, warmup)`},
+		{"not top level", base + "think: 1s\n", `t.yaml:3:1: unknown field "think" (known: attack, backends, cluster, credential, csrf, description, duration, http, keys, load, name, options, redis, repeat, revocation, seed, sweep, token, transport, users, warmup)`},
 		{"duration text", base + "warmup: soon\n", `t.yaml:3:9: warmup: invalid duration "soon" (write it like "10s", "1m30s" or "250ms")`},
 		{"duration too long", base + "duration: 25h\n", "t.yaml:3:11: duration: must be at most 24h, got 25h"},
 		{"negative warmup", base + "warmup: -1s\n", "t.yaml:3:9: warmup: must be >= 0, got -1s"},

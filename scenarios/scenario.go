@@ -30,6 +30,12 @@ type Scenario struct {
 	Cluster     Cluster              `yaml:"cluster"`
 	Redis       backends.RedisConfig `yaml:"redis"`
 	Keys        string               `yaml:"keys"`
+	// Over the wire (transport.go): inproc, or an HTTP server per node.
+	Transport  string     `yaml:"transport"`
+	Credential Credential `yaml:"credential"`
+	CSRF       string     `yaml:"csrf"`
+	HTTP       HTTP       `yaml:"http"`
+	Attack     Attack     `yaml:"attack"`
 	// Options maps a backend name to its options, decoded from
 	// options.<backend>. Every backend with options has an entry, filled
 	// with defaults when the file says nothing.

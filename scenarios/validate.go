@@ -195,6 +195,9 @@ func (s *Scenario) Validate() error {
 			return s.blame(r.path...).errorf("%s", r.msg)
 		}
 	}
+	if err := s.checkTransport(); err != nil {
+		return err
+	}
 	return s.checkOptions()
 }
 

@@ -15,7 +15,8 @@ const keysUsage = `Usage: authbench keys gen --out DIR [--force] [--rsa-bits N]
 
 Writes a key set for the token backends: an HS256 secret, RSA, P-256 and
 Ed25519 signing key pairs, and the JWE keys (a direct A256GCM key, RSA-OAEP-256
-and ECDH-ES key pairs), one PEM file each. Private keys and secrets get mode
+and ECDH-ES key pairs), one PEM file each, and a self-signed TLS certificate
+for loopback (transport: https, authbench serve --tls). Private keys and secrets get mode
 0600. Existing key files are never replaced unless --force is given.
 
 A scenario uses the set with "keys: DIR"; without it every run generates fresh
@@ -73,12 +74,24 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "authbench keys gen: %v\n", err)
 		return 1
 	}
+	cert, err := keys.GenerateTLS()
+	if err != nil {
+		fmt.Fprintf(stderr, "authbench keys gen: %v\n", err)
+		return 1
+	}
+	if ex := keys.TLSExisting(out); !force && len(ex) > 0 {
+		fmt.Fprintf(stderr, "authbench keys gen: %s already holds %s (use --force to replace)\n", out, strings.Join(ex, ", "))
+		return 1
+	}
 	files, err := set.Write(out, force)
+	if err == nil {
+		err = cert.WriteTLS(out, force)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "authbench keys gen: %s\n", strings.TrimPrefix(err.Error(), "keys: "))
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote %d files to %s (RSA keys: %d bits)\n", len(files), out, bits)
+	fmt.Fprintf(stdout, "wrote %d files to %s (RSA keys: %d bits)\n", len(files)+2, out, bits)
 	for _, f := range files {
 		mode := "0644"
 		if f.Private {
@@ -86,6 +99,8 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "  %-16s %s  kid %-16s  %s\n", f.Name, mode, set.KeyIDOf(f.Part), f.Desc)
 	}
+	fmt.Fprintf(stdout, "  %-16s %s  %-20s  %s\n", keys.TLSKeyFile, "0600", "", "P-256 private key of the TLS certificate (transport: https)")
+	fmt.Fprintf(stdout, "  %-16s %s  %-20s  %s\n", keys.TLSCertFile, "0644", "", "self-signed TLS 1.3 certificate for 127.0.0.1, ::1, localhost")
 	fmt.Fprintf(stdout, "use it with \"keys: %s\" in a scenario or --keys %s\n", filepath.ToSlash(out), out)
 	return 0
 }

@@ -90,6 +90,8 @@ type Run struct {
 	Store                   Store    `json:"store"`
 	Timeline                []Second `json:"timeline"`
 	Interrupted             bool     `json:"interrupted"`
+	// HTTP holds the wire figures of a run over http or https (http.go).
+	HTTP *HTTP `json:"http,omitempty"`
 	// ErrorSamples holds a few distinct error messages seen during the run.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 

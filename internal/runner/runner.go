@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/httpdrive"
 	"github.com/authbench/authbench/internal/keys"
 	"github.com/authbench/authbench/internal/load"
 	"github.com/authbench/authbench/internal/report"
@@ -153,6 +154,8 @@ type runner struct {
 	redisCli   redis.UniversalClient
 	redisClose func() error
 	redisErr   error
+
+	certs map[string]*keys.TLS // https certificates by key folder ("" : generated)
 }
 
 // preflight opens one node of every planned backend once, so that a bad
@@ -179,6 +182,11 @@ func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *repor
 			skipped[pr.Backend] = true
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s skipped: %v", pr.Backend, err))
 			sum.Backends = append(sum.Backends, info)
+		}
+		if pr.Scenario.HTTP.Target != "" {
+			// The backend runs in the target's process: nothing to open here.
+			sum.Backends = append(sum.Backends, info)
+			continue
 		}
 		env, err := r.env(ctx, pr, "preflight")
 		if errors.Is(err, backends.ErrUnavailable) {
@@ -273,22 +281,14 @@ func (r *runner) closeRedis() {
 func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *progress) (*report.Run, error) {
 	sc := pr.Scenario
 	id := fmt.Sprintf("%04d", index+1)
-	env, err := r.env(ctx, pr, id)
-	if err != nil {
-		return nil, err
-	}
-	nodes := make([]backends.Strategy, 0, sc.Cluster.Nodes)
+	nodes, env, err := r.nodes(ctx, pr, id)
 	defer func() {
 		for _, n := range nodes {
 			_ = n.Close()
 		}
 	}()
-	for range max(1, sc.Cluster.Nodes) {
-		node, err := r.open(pr.Backend, env)
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
+	if err != nil {
+		return nil, err
 	}
 	cfg := load.Config{
 		Model:          sc.Load.Model,
@@ -306,7 +306,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 		Grace:          max(2*time.Second, 2*sc.Redis.Timeout),
 	}
 	var before reading
-	cfg.LoadStarts = func() { before = read(nodes, env.RedisClient, sc.Redis.Timeout) }
+	cfg.LoadStarts = func() { before = read(inProcess(nodes), env.RedisClient, sc.Redis.Timeout) }
 	eng, err := load.New(cfg, nodes)
 	if err != nil {
 		return nil, err
@@ -318,9 +318,12 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 	if err != nil {
 		return nil, err
 	}
-	after := read(nodes, env.RedisClient, sc.Redis.Timeout)
+	after := read(inProcess(nodes), env.RedisClient, sc.Redis.Timeout)
 	run := convert(res, pr, id)
 	measured(run, before, after, eng.Completed(), sc.Redis.PoolSize)
+	if sc.OverHTTP() {
+		run.HTTP = httpSummary(sc, nodes, run)
+	}
 	if res.Abandoned > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d requests were still in flight %s after the end and were abandoned", id, label, res.Abandoned, cfg.Grace))
 	}
@@ -329,7 +332,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 	}
 	e, _ := backends.Lookup(pr.Backend)
 	run.StoreLookupsPerValidate = e.Info.StoreLookups
-	run.Store = storeSize(nodes, e.Info.NeedsRedis, sc.Redis.Timeout)
+	run.Store = storeSize(inProcess(nodes), e.Info.NeedsRedis, sc.Redis.Timeout)
 	run.Token = issuedShape(nodes[0], sc.Redis.Timeout)
 
 	for name, h := range res.Hists {
@@ -354,6 +357,47 @@ func issuedShape(node backends.Strategy, timeout time.Duration) *report.TokenSha
 		return nil
 	}
 	return tokenShape(c.Token)
+}
+
+// nodes opens the validator nodes of one run: in-process, each behind a
+// loopback HTTP server (transport http or https), or clients of an
+// external server (http.target). On error the nodes opened so far are
+// returned, for the caller to close.
+func (r *runner) nodes(ctx context.Context, pr scenarios.Run, id string) ([]backends.Strategy, *backends.Env, error) {
+	sc := pr.Scenario
+	if sc.HTTP.Target != "" {
+		nodes, err := r.targetNodes(sc)
+		return nodes, &backends.Env{}, err
+	}
+	env, err := r.env(ctx, pr, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes := make([]backends.Strategy, 0, sc.Cluster.Nodes)
+	for range max(1, sc.Cluster.Nodes) {
+		node, err := r.open(pr.Backend, env)
+		if err != nil {
+			return nodes, env, err
+		}
+		nodes = append(nodes, node)
+	}
+	if sc.OverHTTP() {
+		return nodes, env, r.overHTTP(sc, nodes)
+	}
+	return nodes, env, nil
+}
+
+// inProcess returns the in-process nodes behind nodes (the nodes
+// themselves in-process, the ones behind loopback servers over HTTP,
+// none for an external target): what store sizes and counters are read from.
+func inProcess(nodes []backends.Strategy) []backends.Strategy {
+	inner := make([]backends.Strategy, 0, len(nodes))
+	for _, n := range nodes {
+		if in := httpdrive.Inner(n); in != nil {
+			inner = append(inner, in)
+		}
+	}
+	return inner
 }
 
 // storeSize asks the nodes how big their store is: the sum over nodes of
