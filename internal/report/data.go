@@ -33,6 +33,8 @@ type view struct {
 	headline string
 	runs     map[string]map[string][]*Run // point → backend → runs by repeat
 	stats    map[string]map[string]*stat  // point → backend → figures
+	// leftOut lists the runs the claims leave out as faulty (see Faults).
+	leftOut []LeftOut
 }
 
 func newView(s *Summary) *view {

@@ -158,6 +158,8 @@ func buildFixture(t testing.TB, dir string, bs []fxBackend, o fxOptions) *Summar
 						Store:                   Store{Entries: b.entries, Bytes: -1},
 						Ops:                     map[string]Op{},
 					}
+					r.StoreOps = fxStoreOps(b.info)
+					r.Token = fxToken(b.info)
 					var point []string
 					if len(o.clients) > 1 {
 						point = append(point, "load.clients="+strconv.Itoa(c))
@@ -312,4 +314,27 @@ func TestFixture(t *testing.T) {
 func withSkipped(o fxOptions) fxOptions {
 	o.skipped = []BackendInfo{{Name: "session-redis-cluster", Family: "session", Stateful: true, StoreLookups: 1, Skipped: "no Redis cluster at REDIS_CLUSTER_URL"}}
 	return o
+}
+
+// fxStoreOps is what a backend's design makes it count per validation.
+func fxStoreOps(b BackendInfo) *StoreOps {
+	so := &StoreOps{Validations: 10000, HasStore: b.Stateful}
+	switch {
+	case b.Name == "session-redis":
+		so.RoundTrips, so.RoundTripsPerValidate = 10000, 1
+	case b.Name == "session-memory" || strings.HasPrefix(b.Name, "jwt-denylist"):
+		so.LocalLookups, so.LocalLookupsPerValidate = 10000, 1
+	}
+	return so
+}
+
+// fxToken is what an issued credential of a backend shows without a key.
+func fxToken(b BackendInfo) *TokenShape {
+	switch b.Family {
+	case "jwt", "hybrid":
+		return &TokenShape{Segments: 3, ReadableClaims: []string{"sub", "iss", "aud", "exp", "iat", "jti"}}
+	case "jwe":
+		return &TokenShape{Segments: 5, ReadableClaims: []string{}}
+	}
+	return &TokenShape{Segments: 1, ReadableClaims: []string{}}
 }

@@ -106,11 +106,19 @@ func WriteMarkdown(w io.Writer, s *Summary, figs []*Figure, skips []Skip) error 
 
 	p("## Claims checked\n\n")
 	p("Each claim of the source note, the figures of this run that bear on it%s, and the verdict of the rule written for it (see `internal/report/claims.go`).\n\n", v.where())
-	p("| claim | evidence | verdict |\n|---|---|---|\n")
-	for _, c := range v.claims() {
-		p("| %s | %s | **%s** |\n", cell(c.Claim), cell(c.Evidence), c.Verdict)
+	p("Verdicts: *supported* or *refuted* when the numbers decide it; *supported with qualification* when they decide it one way for some backends and the other way for others; *inconclusive* when the run measured the right things but too few times (differences need %d repeats) or too noisily; *not measured* when the run lacked what the rule needs. Only fault-free runs count.\n\n", minRepeats)
+	p("| claim | evidence | verdict | would be refuted by |\n|---|---|---|---|\n")
+	for _, c := range CheckClaims(s) {
+		p("| %s | %s | **%s** | %s |\n", cell(c.Claim), cell(c.Evidence), c.Verdict, cell(c.Refutation))
 	}
 	p("\n")
+	if left := Faults(s); len(left) > 0 {
+		p("Runs left out of the verdicts:\n\n")
+		for _, l := range left {
+			p("- run %s (%s, repeat %d): %s\n", l.ID, l.Backend, l.Repeat, l.Reason)
+		}
+		p("\n")
+	}
 
 	p("## Results per parameter point\n\n")
 	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors, false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential. Store look-ups per validation is what each backend declares of its design (`authbench list`), not a count taken during the run.\n\n", confidence*100)

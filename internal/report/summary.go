@@ -96,8 +96,8 @@ type Run struct {
 	ErrorSamples []string `json:"error_samples,omitempty"`
 
 	// StoreOps is what the run counted of the backend's store operations
-	// (StoreLookupsPerValidate is what the design declares); nil when the
-	// backend holds no store.
+	// (StoreLookupsPerValidate is what the design declares); nil in a
+	// summary written before they were counted.
 	StoreOps *StoreOps `json:"store_ops,omitempty"`
 	// CPU is the CPU time the load cost.
 	CPU *CPU `json:"cpu,omitempty"`
@@ -114,6 +114,9 @@ type Run struct {
 type StoreOps struct {
 	// Validations is how many validations the counts cover.
 	Validations int64 `json:"validations"`
+	// HasStore is false for a backend that holds no store at all (plain
+	// JWT, JWE): nothing it does can be counted, and its counts are 0.
+	HasStore bool `json:"has_store"`
 	// RoundTrips to a networked store while validating (a cached read is
 	// not one); LocalLookups in an in-process store.
 	RoundTrips   int64 `json:"round_trips"`

@@ -94,10 +94,10 @@ func measured(run *report.Run, a, b reading, validations int64, poolSize int) {
 		return
 	}
 	per := func(n int64) float64 { return float64(n) / float64(validations) }
-	if a.counted {
+	{
 		d := b.ops.Sub(a.ops)
 		so := &report.StoreOps{
-			Validations: validations, RoundTrips: d.RoundTrips, LocalLookups: d.LocalLookups,
+			Validations: validations, HasStore: a.counted, RoundTrips: d.RoundTrips, LocalLookups: d.LocalLookups,
 			RoundTripsPerValidate: per(d.RoundTrips), LocalLookupsPerValidate: per(d.LocalLookups),
 			CacheHits: d.CacheHits, CacheMisses: d.CacheMisses, RefreshRoundTrips: d.RefreshRoundTrips,
 		}

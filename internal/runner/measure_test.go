@@ -78,7 +78,7 @@ func TestMeasured(t *testing.T) {
 	var run report.Run
 	measured(&run, a, b, 400, 24)
 	so := run.StoreOps
-	if so == nil || so.RoundTripsPerValidate != 0.25 || so.CacheHitRatio != 0.75 || so.Validations != 400 {
+	if so == nil || !so.HasStore || so.RoundTripsPerValidate != 0.25 || so.CacheHitRatio != 0.75 || so.Validations != 400 {
 		t.Errorf("store ops %+v, want 100 round trips / 400 = 0.25 and 300 hits of 400 reads", so)
 	}
 	c := run.CPU
@@ -90,7 +90,7 @@ func TestMeasured(t *testing.T) {
 	}
 	var none report.Run
 	measured(&none, reading{cpuOK: true}, reading{cpuOK: true}, 400, 0)
-	if none.StoreOps != nil || none.RedisPool != nil {
-		t.Errorf("a backend without a store got store figures: %+v %+v", none.StoreOps, none.RedisPool)
+	if so := none.StoreOps; so == nil || so.HasStore || so.RoundTrips != 0 || none.RedisPool != nil {
+		t.Errorf("a backend without a store: %+v %+v, want counted zeros marked as no store and no pool", none.StoreOps, none.RedisPool)
 	}
 }
