@@ -284,7 +284,11 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, o origin
 		}
 		// On the command line "a,b" is the natural way to write a list.
 		for _, part := range strings.Split(n.Value, ",") {
-			items = append(items, ast.String(stringToken(strings.TrimSpace(part))))
+			part = strings.TrimSpace(part)
+			if part == "" {
+				return o.errorf("%s: an empty item in the list %s", label(path), quoteClip(n.Value))
+			}
+			items = append(items, ast.String(stringToken(part)))
 		}
 	case *ast.NullNode:
 		if d.set != nil {
@@ -371,16 +375,25 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, o origi
 		}
 		i, known := idx[name]
 		if !known {
-			if path == "" {
-				return ko.errorf("unknown field %s%s", quoteClip(name), didYouMean(name, names))
-			}
-			return ko.errorf("unknown field %s in %s%s", quoteClip(name), path, didYouMean(name, names))
+			return ko.errorf("%s", unknownField(path, name, names))
 		}
 		if err := d.decode(mv.Value, v.Field(i), joinPath(path, name), ko); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unknownField is the one message for a key that names no field, in a
+// file or on the command line.
+func unknownField(parent, name string, names []string) string {
+	switch {
+	case parent == "":
+		return fmt.Sprintf("unknown field %s%s", quoteClip(name), didYouMean(name, names))
+	case len(names) == 0 && strings.HasPrefix(parent, "options."):
+		return fmt.Sprintf("unknown field %s in %s (%s takes no options)", quoteClip(name), parent, strings.TrimPrefix(parent, "options."))
+	}
+	return fmt.Sprintf("unknown field %s in %s%s", quoteClip(name), parent, didYouMean(name, names))
 }
 
 func intValue(n ast.Node) (int64, error) {

@@ -77,9 +77,10 @@ func Defaults() Scenario {
 	return s
 }
 
-// newDefault returns Defaults() with an option struct, filled with its
-// defaults, for every registered backend that takes options.
-func newDefault() *Scenario {
+// NewDefault returns Defaults() with the default options of every
+// registered backend that takes options: a scenario ready for Set and
+// ApplyOverrides once Name and Backends are filled in.
+func NewDefault() *Scenario {
 	s := Defaults()
 	s.Options = map[string]backends.Options{}
 	for _, name := range backends.Names() {

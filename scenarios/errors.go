@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is a refusal with its place: a file position, or the --set flag
@@ -94,18 +95,29 @@ func didYouMean(word string, candidates []string) string {
 
 // quoteClip quotes s for a message, shortening hostile input.
 func quoteClip(s string) string {
-	const max = 40
-	if len(s) > max {
-		return fmt.Sprintf("%q…", s[:max])
+	if c := cut(s, 40); c != s {
+		return fmt.Sprintf("%q…", c)
 	}
 	return fmt.Sprintf("%q", s)
 }
 
-// clip shortens hostile input for a message, unquoted.
+// clip shortens hostile input for a message, unquoted: a command-line value
+// may be as long as the system allows, and an error that echoes it whole
+// buries itself.
 func clip(s string) string {
-	const max = 40
-	if len(s) > max {
-		return s[:max] + "…"
+	if c := cut(s, 80); c != s {
+		return c + "…"
 	}
 	return s
+}
+
+// cut returns at most n bytes of s, never splitting a character.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

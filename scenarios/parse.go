@@ -50,7 +50,7 @@ func ParseBytes(name string, data []byte) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newDefault()
+	s := NewDefault()
 	s.File = name
 	if body == nil {
 		return nil, top.errorf("empty scenario: name and backends are required")
@@ -287,7 +287,9 @@ func optionsValue(s *Scenario, name string) (reflect.Value, string) {
 		return reflect.Value{}, fmt.Sprintf("unknown backend %s%s", quoteClip(name), didYouMean(name, backends.Names()))
 	}
 	if e.Options == nil || s.Options[name] == nil {
-		return reflect.Value{}, fmt.Sprintf("backend %q takes no options", name)
+		// An empty struct: any key is then an unknown field, refused with
+		// the same message as an unknown key of a backend with options.
+		return reflect.ValueOf(&struct{}{}).Elem(), ""
 	}
 	v := reflect.ValueOf(s.Options[name])
 	if v.Kind() != reflect.Pointer || v.IsNil() {

@@ -144,8 +144,8 @@ func TestSetRefusals(t *testing.T) {
 		sets []string
 		want string
 	}{
-		{[]string{"load.clinets=4"}, `--set load.clinets=4: no field "clinets" in load (did you mean "clients"?)`},
-		{[]string{"lod.clients=4"}, `--set lod.clients=4: no field "lod" (did you mean "load"?)`},
+		{[]string{"load.clinets=4"}, `--set load.clinets=4: unknown field "clinets" in load (did you mean "clients"?)`},
+		{[]string{"lod.clients=4"}, `--set lod.clients=4: unknown field "lod" (did you mean "load"?)`},
 		{[]string{"load.clients.x=4"}, `--set load.clients.x=4: load.clients is a single value: it has no field "x"`},
 		{[]string{"load..clients=4"}, `--set load..clients=4: invalid path "load..clients" (fields are separated by single dots, e.g. load.clients)`},
 		{[]string{"load.clients"}, "--set load.clients: want path=value, e.g. --set load.clients=64"},
@@ -156,8 +156,8 @@ func TestSetRefusals(t *testing.T) {
 		{[]string{"load.model=open"}, "--set load.model=open: load.rate: the open model needs a rate > 0 (requests per second)"},
 		{[]string{"load.model=open", "load.rate=100"}, ""},
 		{[]string{"backends=[test-a,nope]"}, `--set backends=[test-a,nope]: backends[1]: unknown backend "nope" (known: ` + known() + `)`},
-		{[]string{"options.test-a.x=1"}, `--set options.test-a.x=1: options: backend "test-a" takes no options`},
-		{[]string{"options.test-b.dealy=1ms"}, `--set options.test-b.dealy=1ms: no field "dealy" in options.test-b (did you mean "delay"?)`},
+		{[]string{"options.test-a.x=1"}, `--set options.test-a.x=1: unknown field "x" in options.test-a (test-a takes no options)`},
+		{[]string{"options.test-b.dealy=1ms"}, `--set options.test-b.dealy=1ms: unknown field "dealy" in options.test-b (did you mean "delay"?)`},
 		{[]string{"options.test-b.bits=9"}, "--set options.test-b.bits=9: options.test-b: bits must be a multiple of 8, got 9"},
 		{[]string{"options.nope.x=1"}, `--set options.nope.x=1: options: unknown backend "nope" (known: ` + known() + `)`},
 		{[]string{"load.clients=[1"}, "--set load.clients=[1: invalid value: sequence end token ']' not found"},

@@ -17,7 +17,30 @@ import (
 // the command line wins. Set does not validate the result, so that
 // several related fields can be changed one at a time; ApplySets does.
 func Set(s *Scenario, path, value string) error {
-	o := origin{File: "--set " + path + "=" + value, Override: true}
+	return set(s, Override{Path: path, Value: value})
+}
+
+// Override is one change of a scenario field made on the command line.
+type Override struct {
+	// Flag is what the user typed, cited in errors ("--duration 0",
+	// "--option bits=1024"); empty means "--set Path=Value".
+	Flag  string
+	Path  string
+	Value string
+}
+
+// flag is the text errors cite, shortened: a value may be as long as the
+// command line allows, and a message that echoes it whole buries itself.
+func (ov Override) flag() string {
+	if ov.Flag != "" {
+		return clip(ov.Flag)
+	}
+	return clip("--set " + ov.Path + "=" + ov.Value)
+}
+
+func set(s *Scenario, ov Override) error {
+	path, value := ov.Path, ov.Value
+	o := origin{File: ov.flag(), Override: true}
 	node, err := parseValue(value, o)
 	if err != nil {
 		return err
@@ -49,12 +72,32 @@ func Set(s *Scenario, path, value string) error {
 // validates the whole scenario and every sweep point again. Errors cite
 // the flag: "--set load.clinets=4: no field …".
 func ApplySets(s *Scenario, sets []string) error {
+	ovs, err := SetOverrides(sets)
+	if err != nil {
+		return err
+	}
+	return ApplyOverrides(s, ovs)
+}
+
+// SetOverrides reads --set flags ("path=value").
+func SetOverrides(sets []string) ([]Override, error) {
+	var ovs []Override
 	for _, kv := range sets {
 		path, value, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(path) == "" {
-			return &Error{File: "--set " + kv, Msg: "want path=value, e.g. --set load.clients=64"}
+			return nil, &Error{File: clip("--set " + kv), Msg: "want path=value, e.g. --set load.clients=64"}
 		}
-		if err := Set(s, strings.TrimSpace(path), value); err != nil {
+		ovs = append(ovs, Override{Path: strings.TrimSpace(path), Value: value})
+	}
+	return ovs, nil
+}
+
+// ApplyOverrides applies command-line changes in order, then validates the
+// whole scenario and every sweep point again. An error caused by an
+// override cites its Flag.
+func ApplyOverrides(s *Scenario, ovs []Override) error {
+	for _, ov := range ovs {
+		if err := set(s, ov); err != nil {
 			return err
 		}
 	}
@@ -144,10 +187,7 @@ func resolve(s *Scenario, path string) (reflect.Value, string) {
 		names, idx := fieldNames(v.Type())
 		j, ok := idx[seg]
 		if !ok {
-			if parent == "" {
-				return reflect.Value{}, fmt.Sprintf("no field %s%s", quoteClip(seg), didYouMean(seg, names))
-			}
-			return reflect.Value{}, fmt.Sprintf("no field %s in %s%s", quoteClip(seg), parent, didYouMean(seg, names))
+			return reflect.Value{}, unknownField(parent, seg, names)
 		}
 		v, parent = v.Field(j), joinPath(parent, seg)
 	}

@@ -1,19 +1,16 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/redisproc"
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
@@ -179,12 +176,10 @@ func (s *Scenario) Validate() error {
 			fmt.Sprintf("redis.jitter: %s exceeds redis.latency (%s): delays would be cut off at zero and the mean round trip would no longer be redis.latency", fmtDur(s.Redis.Jitter), fmtDur(s.Redis.Latency))},
 	)
 	if s.Redis.URL != "" {
-		if _, err := redis.ParseURL(s.Redis.URL); err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // url.Error quotes the URL, password included
-			}
-			rules = append(rules, rule{true, []string{"redis.url"}, fmt.Sprintf("redis.url: %v (want redis://host:port/db, rediss://… or unix:///path)", err)})
+		// The parser the run connects with, so that check accepts every
+		// form run does (cluster ?addr=, Sentinel ?master_name=).
+		if err := redisproc.CheckURL(s.Redis); err != nil {
+			rules = append(rules, rule{true, []string{"redis.url"}, fmt.Sprintf("redis.url: %v (want redis://host:port/db, rediss://… or unix:///path; add ?addr=host:port for a cluster, ?master_name=NAME for Sentinel)", err)})
 		}
 	}
 	if len(s.Keys) > 4096 {

@@ -83,3 +83,33 @@ func TestCheckExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// check reads redis.url with the parser run connects with: every form run
+// accepts passes check, and a bad one is refused with its position.
+func TestCheckRedisURLForms(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		url  string
+		want int
+	}{
+		{"redis://127.0.0.1:6379/0", 0},
+		{"redis://127.0.0.1:7000?addr=127.0.0.1:7001", 0},
+		{"redis://127.0.0.1:26379?master_name=mymaster", 0},
+		{"unix:///tmp/redis.sock", 0},
+		{"redis://127.0.0.1:6379/0?nonsense=1", 2},
+		{"http://127.0.0.1:6379", 2},
+	} {
+		file := filepath.Join(dir, "s.yaml")
+		yaml := fmt.Sprintf("name: s\nbackends: [test-a]\nredis: {url: %q}\n", tt.url)
+		if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		if got := cmdCheck([]string{file}, &stdout, &stderr); got != tt.want {
+			t.Errorf("redis.url %s: exit %d, want %d; stderr: %s", tt.url, got, tt.want, stderr.String())
+		}
+		if tt.want != 0 && !bytes.Contains(stderr.Bytes(), []byte(file+":3:")) {
+			t.Errorf("redis.url %s: error without its position: %s", tt.url, stderr.String())
+		}
+	}
+}

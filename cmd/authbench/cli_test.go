@@ -57,8 +57,8 @@ func TestUsageErrors(t *testing.T) {
 		{"no scenario", []string{"run"}, "name a scenario"},
 		{"missing scenario file", []string{"run", "no/such/file.yaml"}, "no/such/file.yaml: no such file"},
 		{"missing built-in", []string{"run", "nosuch"}, "not a built-in scenario"},
-		{"--set path that does not exist", []string{"run", "--set", "load.nosuch=3", "quick"}, `no field "nosuch"`},
-		{"--set top-level path that does not exist", []string{"run", "--set", "nosuch.path=3", "quick"}, `no field "nosuch"`},
+		{"--set path that does not exist", []string{"run", "--set", "load.nosuch=3", "quick"}, `unknown field "nosuch"`},
+		{"--set top-level path that does not exist", []string{"run", "--set", "nosuch.path=3", "quick"}, `unknown field "nosuch"`},
 		{"--set bad number", []string{"run", "--set", "load.clients=abc", "quick"}, "load.clients"},
 		{"--set bad duration", []string{"run", "--set", "duration=soon", "quick"}, "duration"},
 		{"--set negative", []string{"run", "--set", "load.clients=-4", "quick"}, "load.clients"},
@@ -70,6 +70,16 @@ func TestUsageErrors(t *testing.T) {
 		{"open model without rate", []string{"run", "--set", "load.model=open", "quick"}, "rate"},
 		{"unexpected argument to list", []string{"list", "extra"}, "extra"},
 		{"check of a missing file", []string{"check", "no/such.yaml"}, "no/such.yaml"},
+		// Errors name the flag the user typed, not the --set it stands for.
+		{"--duration 0", []string{"run", "--duration", "0", "quick"}, "--duration 0: duration:"},
+		{"--backends ,", []string{"run", "--backends", ",", "quick"}, `--backends ,: backends: an empty item`},
+		{"--backends empty", []string{"run", "--backends", "", "quick"}, `--backends "": backends: required`},
+		{"--set huge value", []string{"run", "--set", "description=" + strings.Repeat("x", 120<<10), "quick"}, "--set description=xxx"},
+		// Backends with and without options refuse an unknown option alike.
+		{"option of a backend without options", []string{"run", "--set", "options.jwt-denylist-redis.max_bytes=4096", "quick"},
+			`unknown field "max_bytes" in options.jwt-denylist-redis (jwt-denylist-redis takes no options)`},
+		{"unknown option", []string{"run", "--set", "options.jwt-refresh.max_bytes=4096", "quick"},
+			`unknown field "max_bytes" in options.jwt-refresh (known: refresh_ttl)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args
@@ -85,6 +95,9 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("stdout: %q, want nothing", stdout)
 			}
 			wantOneLine(t, stderr, tc.want)
+			if len(stderr) > 1000 {
+				t.Errorf("the message is %d bytes long: a long argument is echoed whole", len(stderr))
+			}
 		})
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -60,14 +62,23 @@ Flags:
 		fmt.Fprintln(stderr, "authbench run: name a scenario file or a built-in scenario, e.g. authbench run quick")
 		return exitUsage
 	}
-	var overrides []string
-	if *duration != "" {
-		overrides = append(overrides, "duration="+*duration)
+	// --duration and --backends are --set under another name; errors cite
+	// them as the user typed them. Given but empty is an error, not "unset".
+	var overrides []scenarios.Override
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "duration":
+			overrides = append(overrides, scenarios.Override{Flag: flagText(f), Path: "duration", Value: *duration})
+		case "backends":
+			overrides = append(overrides, scenarios.Override{Flag: flagText(f), Path: "backends", Value: *backendList})
+		}
+	})
+	setOverrides, err := scenarios.SetOverrides(sets)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
 	}
-	if *backendList != "" {
-		overrides = append(overrides, "backends=["+*backendList+"]")
-	}
-	overrides = append(overrides, sets...)
+	overrides = append(overrides, setOverrides...)
 
 	// Every scenario is read and checked before anything runs.
 	type job struct {
@@ -81,7 +92,7 @@ Flags:
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
-		if err := scenarios.ApplySets(s, overrides); err != nil {
+		if err := scenarios.ApplyOverrides(s, overrides); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
@@ -119,6 +130,15 @@ Flags:
 		}
 	}
 	return status
+}
+
+// flagText is a flag as the user gave it, for messages.
+func flagText(f *flag.Flag) string {
+	v := f.Value.String()
+	if v == "" || strings.ContainsAny(v, " \t") {
+		v = strconv.Quote(v)
+	}
+	return "--" + f.Name + " " + v
 }
 
 // interruptible returns a context cancelled by the first SIGINT or

@@ -9,16 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	neturl "net/url"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/scenarios"
 )
 
 const tokenUsage = `Usage:
@@ -64,6 +61,18 @@ const (
 	tokenUndecided = 3
 )
 
+// tokenNamespace prefixes the Redis keys of credentials made by hand, apart
+// from every run's ("authbench:<run>:").
+const tokenNamespace = "authbench:cli:"
+
+// tokenFlagPaths maps the flags of issue and verify that stand for a
+// scenario field to its path: they are applied, and checked, as a
+// scenario's are.
+var tokenFlagPaths = map[string]string{
+	"ttl": "token.ttl", "leeway": "token.leeway", "issuer": "token.issuer",
+	"audience": "token.audience", "claims-bytes": "token.claims_bytes", "keys": "keys",
+}
+
 // tokenFlags are the flags of issue and verify.
 type tokenFlags struct {
 	backend   string
@@ -93,7 +102,7 @@ func (o *optionFlags) Set(v string) error {
 }
 
 func newTokenFlagSet(name string, w io.Writer, f *tokenFlags) *flag.FlagSet {
-	d := backends.DefaultToken
+	d := scenarios.Defaults().Token
 	fs := flag.NewFlagSet("authbench token "+name, flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.StringVar(&f.backend, "backend", "", "backend `NAME` (see authbench list)")
@@ -104,7 +113,7 @@ func newTokenFlagSet(name string, w io.Writer, f *tokenFlags) *flag.FlagSet {
 	fs.StringVar(&f.issuer, "issuer", d.Issuer, "issuer (token.issuer)")
 	fs.StringVar(&f.audience, "audience", d.Audience, "audience (token.audience)")
 	fs.IntVar(&f.claims, "claims-bytes", d.ClaimsBytes, "size of the claims set in bytes (token.claims_bytes)")
-	fs.StringVar(&f.namespace, "namespace", "authbench:cli", "prefix of Redis keys, for backends that use Redis")
+	fs.StringVar(&f.namespace, "namespace", tokenNamespace, "prefix of Redis keys, for backends that use Redis")
 	fs.Var(&f.options, "option", "backend option `key=value`, as options.<backend>.key in a scenario (repeatable)")
 	fs.BoolVar(&f.json, "json", false, "issue: print the whole credential as JSON")
 	fs.BoolVar(&f.verbose, "v", false, "verify: also print the library's error")
@@ -167,43 +176,27 @@ func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	if entry.Info.NeedsKeys && f.keysDir == "" {
 		return fail("--keys DIR is required for %s (write one with: authbench keys gen --out DIR)", f.backend)
 	}
-	if f.ttl <= 0 || f.leeway < 0 || f.claims < 0 {
-		return fail("--ttl must be positive, --leeway and --claims-bytes not negative")
+	sc, err := tokenScenario(fs, &f)
+	if err != nil {
+		return fail("%v", err)
 	}
 	env := &backends.Env{
-		Token: backends.TokenConfig{
-			TTL: f.ttl, Leeway: f.leeway, ClaimsBytes: f.claims, Issuer: f.issuer, Audience: f.audience,
-		},
-		KeysDir:   f.keysDir,
-		Namespace: f.namespace,
-		Redis:     backends.RedisConfig{Timeout: 2 * time.Second},
-	}
-	if entry.Options != nil {
-		opts := entry.Options()
-		if err := applyOptions(opts, f.options); err != nil {
-			return fail("%v", err)
-		}
-		env.Options = opts
-	} else if len(f.options) > 0 {
-		return fail("%s takes no options", f.backend)
+		Token: sc.Token, Redis: sc.Redis, KeysDir: sc.Keys,
+		Options: sc.Options[f.backend], Namespace: f.namespace,
 	}
 	if entry.Info.NeedsRedis {
-		url := os.Getenv("REDIS_URL")
-		if url == "" {
+		// A private server would forget the credential on exit: the
+		// backend must use a Redis that outlives this command.
+		if env.Redis.URL = os.Getenv("REDIS_URL"); env.Redis.URL == "" {
 			return fail("%s needs Redis: set REDIS_URL (for example REDIS_URL=redis://127.0.0.1:6379/0)", f.backend)
 		}
-		opt, err := redis.ParseURL(url)
+		conn, err := redisproc.Connect(context.Background(), env.Redis)
 		if err != nil {
-			var ue *neturl.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // url.Error quotes the URL, password included
-			}
-			return fail("REDIS_URL %s: %v", redisproc.Redact(url), err)
+			fmt.Fprintf(stderr, "authbench token %s: %v\n", cmd, err)
+			return tokenUndecided
 		}
-		client := redis.NewClient(opt)
-		defer client.Close()
-		env.Redis.URL = url
-		env.RedisClient = client
+		defer conn.Close()
+		env.RedisClient = conn.Client
 	}
 	s, err := backends.Open(f.backend, env)
 	if err != nil {
@@ -255,27 +248,24 @@ func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	return tokenUndecided
 }
 
-// applyOptions sets key=value pairs on a backend's option struct the way a
-// scenario's options.<backend> section does: YAML, unknown keys refused,
-// then the struct's Check.
-func applyOptions(opts any, kv []string) error {
-	for _, s := range kv {
-		k, v, _ := strings.Cut(s, "=")
-		if err := yaml.UnmarshalWithOptions([]byte(k+": "+v), opts, yaml.DisallowUnknownField()); err != nil {
-			return fmt.Errorf("--option %s: %v", s, firstLine(err.Error()))
+// tokenScenario applies the flags that stand for scenario fields, and the
+// --option flags, to a scenario holding the defaults of a run: a token made
+// by hand gets the settings, and the checks, of one made during a run, and
+// a bad value is refused with the message a scenario would get.
+func tokenScenario(fs *flag.FlagSet, f *tokenFlags) (*scenarios.Scenario, error) {
+	sc := scenarios.NewDefault()
+	sc.Name, sc.Backends = "token", []string{f.backend}
+	var ovs []scenarios.Override
+	fs.Visit(func(fl *flag.Flag) {
+		if path, ok := tokenFlagPaths[fl.Name]; ok {
+			ovs = append(ovs, scenarios.Override{Flag: flagText(fl), Path: path, Value: fl.Value.String()})
 		}
+	})
+	for _, kv := range f.options {
+		k, v, _ := strings.Cut(kv, "=")
+		ovs = append(ovs, scenarios.Override{Flag: "--option " + kv, Path: "options." + f.backend + "." + k, Value: v})
 	}
-	if c, ok := opts.(interface{ Check() error }); ok {
-		if err := c.Check(); err != nil {
-			return fmt.Errorf("--option: %v", err)
-		}
-	}
-	return nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
+	return sc, scenarios.ApplyOverrides(sc, ovs)
 }
 
 // maxTokenInput bounds what is read from standard input: far above any

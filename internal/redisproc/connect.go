@@ -106,7 +106,7 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 		return nil, err
 	}
 	c.Client = client
-	c.URL = redactURL(u)
+	c.URL = Redact(u)
 	pctx, cancel := context.WithTimeout(ctx, max(Timeout(cfg), time.Second))
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
@@ -125,8 +125,7 @@ func Timeout(cfg backends.RedisConfig) time.Duration {
 }
 
 // NewClient builds a client for rawURL with the pool size and time-outs of
-// cfg. Each topology is built with its own constructor so that every option
-// go-redis parsed from the URL is kept; all three satisfy UniversalClient.
+// cfg.
 func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, error) {
 	return newClient(rawURL, cfg, nil)
 }
@@ -134,57 +133,80 @@ func NewClient(rawURL string, cfg backends.RedisConfig) (redis.UniversalClient, 
 // dialFunc is go-redis's Dialer hook; nil keeps go-redis's own dialer.
 type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// newClient is NewClient with every connection dialled by dial (the
-// latency proxy) when dial is not nil.
-func newClient(rawURL string, cfg backends.RedisConfig, dial dialFunc) (redis.UniversalClient, error) {
+// CheckURL checks cfg.URL in every form Connect accepts (see Connect),
+// read as a cluster seed when cfg.Mode is cluster. Its error never quotes
+// the password.
+func CheckURL(cfg backends.RedisConfig) error {
+	_, err := parseURL(cfg.URL, cfg.Mode == backends.RedisCluster)
+	return err
+}
+
+// parsedURL holds the options of exactly one topology.
+type parsedURL struct {
+	single   *redis.Options
+	cluster  *redis.ClusterOptions
+	failover *redis.FailoverOptions
+}
+
+func parseURL(rawURL string, cluster bool) (parsedURL, error) {
+	var p parsedURL
 	pu, err := url.Parse(rawURL)
-	if err != nil {
-		// url.Error quotes the whole URL, password included.
-		return nil, fmt.Errorf("redis url %s: %w", Redact(rawURL), errors.Unwrap(err))
+	if err == nil {
+		q := pu.Query()
+		switch {
+		case q.Has("master_name"):
+			p.failover, err = redis.ParseFailoverURL(rawURL)
+		case q.Has("addr") || cluster:
+			p.cluster, err = redis.ParseClusterURL(rawURL)
+		default:
+			p.single, err = redis.ParseURL(rawURL)
+		}
 	}
-	q := pu.Query()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // url.Error quotes the whole URL, password included
+	}
+	return p, err
+}
+
+// newClient is NewClient with every connection dialled by dial (the
+// latency proxy) when dial is not nil. Each topology is built with its own
+// constructor so that every option go-redis parsed from the URL is kept.
+func newClient(rawURL string, cfg backends.RedisConfig, dial dialFunc) (redis.UniversalClient, error) {
+	p, err := parseURL(rawURL, cfg.Mode == backends.RedisCluster)
+	if err != nil {
+		return nil, fmt.Errorf("redis url %s: %w", Redact(rawURL), err)
+	}
+	// Every call carries a context deadline of t; the connection time-outs
+	// match it so that no layer waits longer than the scenario allows (a
+	// pool wait included).
 	t := Timeout(cfg)
 	switch {
-	case q.Has("master_name"):
-		o, err := redis.ParseFailoverURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)
-		}
+	case p.failover != nil:
+		o := p.failover
 		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
 		if dial != nil {
 			o.Dialer = dial
 		}
 		return redis.NewFailoverClient(o), nil
-	case q.Has("addr") || cfg.Mode == backends.RedisCluster:
-		o, err := redis.ParseClusterURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)
-		}
+	case p.cluster != nil:
+		o := p.cluster
 		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
 		if dial != nil {
 			o.Dialer = dial
 		}
 		return redis.NewClusterClient(o), nil
-	default:
-		o, err := redis.ParseURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("redis url %s: %w", redactURL(rawURL), err)
-		}
-		o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
-		// Every call carries a context deadline of t; the connection
-		// time-outs match it so that no layer waits longer than the
-		// scenario allows (a pool wait included).
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
-		if dial != nil {
-			o.Dialer = dial
-		}
-		return redis.NewClient(o), nil
 	}
+	o := p.single
+	o.PoolSize, o.ContextTimeoutEnabled = cfg.PoolSize, true
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+	if dial != nil {
+		o.Dialer = dial
+	}
+	return redis.NewClient(o), nil
 }
-
-func redactURL(raw string) string { return Redact(raw) }
 
 // Connector is Connect in the shape the run orchestration takes
 // (runner.RedisConnector): the client and the function that releases it.
