@@ -1,0 +1,230 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/report"
+)
+
+// The tests in this file break the network between the run and Redis (the
+// latency proxy cuts every connection) or one master of a Redis Cluster,
+// and check what every fault test checks: errors counted, no false
+// accept, the run complete and on time.
+
+// connectCapture is a connector that connects as the CLI does
+// (redisproc.Connect, proxy and cluster included) to url, and keeps the
+// connection so the test can break it.
+type connectCapture struct {
+	url string
+	mu  sync.Mutex
+	c   *redisproc.Conn
+}
+
+func (cc *connectCapture) connector() RedisConnector {
+	return func(ctx context.Context, cfg backends.RedisConfig) (redis.UniversalClient, func() error, error) {
+		cfg.URL = cc.url
+		c, err := redisproc.Connect(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		cc.mu.Lock()
+		cc.c = c
+		cc.mu.Unlock()
+		return c.Client, c.Close, nil
+	}
+}
+
+func (cc *connectCapture) conn() *redisproc.Conn {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.c
+}
+
+// checkFaultRun checks the common promises of a run that met a fault.
+// With wantErrors false, a run without errors passes too (a backend that
+// recovers before any validation notices).
+func checkFaultRun(t *testing.T, r runResult, measuring time.Time, duration, timeout time.Duration, wantErrors bool) report.Run {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("Run: %v", r.err)
+	}
+	if ended, limit := r.finishAt.Sub(measuring), duration+timeout+2*time.Second; ended > limit {
+		t.Errorf("measuring ended %v after it began, want within %v", ended, limit)
+	}
+	sum, err := report.ReadSummary(r.out.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Runs) != 1 {
+		t.Fatalf("summary has %d runs, want 1", len(sum.Runs))
+	}
+	run := sum.Runs[0]
+	t.Logf("outcomes %+v", run.Outcomes)
+	t.Logf("timeline: %s", timelineString(run.Timeline))
+	if wantErrors && run.Outcomes.Errors == 0 {
+		t.Error("outcomes.errors = 0 after the fault")
+	}
+	if run.Outcomes.FalseAccepts != 0 {
+		t.Errorf("%d false accepts: a broken store let a revoked credential through", run.Outcomes.FalseAccepts)
+	}
+	if run.Outcomes.Accepted == 0 {
+		t.Error("nothing accepted")
+	}
+	if sum.Degraded != (run.Outcomes.Errors > 0) || sum.Interrupted {
+		t.Errorf("degraded=%v interrupted=%v with %d errors, want degraded exactly when there are errors, and not interrupted", sum.Degraded, sum.Interrupted, run.Outcomes.Errors)
+	}
+	return run
+}
+
+// TestNetworkCutMidRun cuts the network between the run and Redis for a
+// second (the proxy resets every connection, old and new, like
+// toxiproxy's reset_peer) and then restores it: the errors fall inside
+// the cut, and validations succeed again after it.
+func TestNetworkCutMidRun(t *testing.T) {
+	leakCheck(t)
+	const (
+		duration = 3 * time.Second
+		timeout  = 300 * time.Millisecond
+		cutAt    = 800 * time.Millisecond
+		cutFor   = time.Second
+	)
+	f := newFaultServer(t)
+	cc := &connectCapture{url: f.srv.URL()}
+	done, _ := startRun(t, fmt.Sprintf(`name: fault-cut
+backends: [session-redis]
+duration: %s
+warmup: 0s
+repeat: 1
+users: 500
+load: {model: closed, clients: 4}
+revocation: {rate: 20, replay: 0.05}
+redis: {timeout: %s, latency: 200us}
+`, duration, timeout), Options{Redis: cc.connector(), Finish: noReport})
+
+	measuring := f.waitMeasuring(t, done)
+	nw := cc.conn().Network
+	if nw == nil {
+		t.Fatal("redis.latency set, but the run's connection has no proxy")
+	}
+	time.Sleep(cutAt - time.Since(measuring))
+	nw.Cut()
+	cut := time.Since(measuring)
+	time.Sleep(cutFor)
+	nw.Restore()
+	restored := time.Since(measuring)
+	t.Logf("cut from %v to %v", cut.Round(time.Millisecond), restored.Round(time.Millisecond))
+
+	run := checkFaultRun(t, waitRun(t, done, duration+30*time.Second), measuring, duration, timeout, true)
+	last := run.Timeline[len(run.Timeline)-1]
+	if int(restored/time.Second) < last.T && last.Validations <= last.Errors {
+		t.Errorf("second %d, after the network came back: %d validations, %d errors: no recovery", last.T, last.Validations, last.Errors)
+	}
+}
+
+// TestClusterMasterKilledMidRun kills one of the three masters of a
+// private cluster under a run of every Redis backend that works on a
+// cluster: the keys of the dead master's slots fail, the rest go on.
+func TestClusterMasterKilledMidRun(t *testing.T) {
+	const (
+		duration = 2 * time.Second
+		timeout  = 300 * time.Millisecond
+		killAt   = 700 * time.Millisecond
+	)
+	// The command each backend sends only once the measured period has
+	// begun (warmup 0): a validation's look-up, or a logout's PUBLISH.
+	measured := map[string]string{
+		"session-redis":       "get",
+		"jwt-denylist-redis":  "exists",
+		"jwt-denylist-pubsub": "publish",
+	}
+	for _, backend := range []string{"session-redis", "jwt-denylist-redis", "jwt-denylist-pubsub"} {
+		t.Run(backend, func(t *testing.T) {
+			leakCheck(t)
+			cluster, err := redisproc.StartCluster(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cluster.Stop()
+			cc := &connectCapture{url: cluster.URL()}
+			done, _ := startRun(t, fmt.Sprintf(`name: fault-cluster
+backends: [%s]
+duration: %s
+warmup: 0s
+repeat: 1
+users: 500
+load: {model: closed, clients: 4}
+revocation: {rate: 50, replay: 0.1}
+redis: {timeout: %s, mode: cluster}
+`, backend, duration, timeout), Options{Redis: cc.connector(), Finish: noReport})
+
+			start := time.Now()
+			for clusterCalls(cluster, measured[backend]) == 0 {
+				if time.Since(start) > 30*time.Second {
+					t.Fatal("the run did not reach the cluster within 30s")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			measuring := time.Now()
+			time.Sleep(killAt)
+			// Keys of session-redis and jwt-denylist-redis are spread over
+			// every master; jwt-denylist-pubsub validates locally and
+			// depends on the master its subscriber is connected to.
+			victim := cluster.Nodes[0]
+			if backend == "jwt-denylist-pubsub" {
+				victim = subscribedNode(t, cluster)
+			}
+			if err := victim.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			// A jwt-denylist-pubsub node validates locally: it errs only
+			// while it cannot resubscribe, and go-redis may resubscribe
+			// through a live master before any validation notices.
+			checkFaultRun(t, waitRun(t, done, duration+30*time.Second), measuring, duration, timeout, backend != "jwt-denylist-pubsub")
+		})
+	}
+}
+
+// clusterCalls is how many times the cluster's masters have run cmd.
+func clusterCalls(c *redisproc.Cluster, cmd string) int64 {
+	var total int64
+	for _, s := range c.Nodes {
+		cl := redis.NewClient(&redis.Options{Addr: s.Addr(), Password: c.Password(), MaxRetries: -1})
+		info, err := cl.Info(context.Background(), "commandstats").Result()
+		cl.Close()
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls="); ok {
+				n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest+",", ',')], 10, 64)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// subscribedNode is the master on which some client holds a subscription.
+func subscribedNode(t *testing.T, c *redisproc.Cluster) *redisproc.Server {
+	t.Helper()
+	for _, s := range c.Nodes {
+		cl := redis.NewClient(&redis.Options{Addr: s.Addr(), Password: c.Password()})
+		chans, err := cl.PubSubChannels(context.Background(), "*").Result()
+		cl.Close()
+		if err == nil && len(chans) > 0 {
+			return s
+		}
+	}
+	t.Fatal("no master has a subscriber")
+	return nil
+}
