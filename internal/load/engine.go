@@ -330,6 +330,7 @@ func (e *Engine) finish(writers []*recorder, stopped int64, cancelOps func()) in
 			case phaseCall:
 				if now >= deadline && r.phase.CompareAndSwap(phaseCall, phaseAbandoned) {
 					abandoned++
+					r.done.Store(r.validations)
 					r.stop()
 					continue
 				}
