@@ -72,6 +72,8 @@ func Defaults() Scenario {
 		Token:   backends.DefaultToken,
 		Cluster: Cluster{Nodes: DefaultNodes, Routing: DefaultRouting},
 		Redis:   backends.RedisConfig{Timeout: backends.DefaultRedisTimeout, Mode: backends.RedisStandalone},
+
+		MaxErrorShare: DefaultMaxErrorShare,
 	}
 	transportDefaults(&s)
 	return s

@@ -36,6 +36,10 @@ type Scenario struct {
 	CSRF       string     `yaml:"csrf"`
 	HTTP       HTTP       `yaml:"http"`
 	Attack     Attack     `yaml:"attack"`
+	// MaxErrorShare and Require (require.go): when a run needs attention,
+	// and what a strategy must achieve to fit.
+	MaxErrorShare float64 `yaml:"max_error_share"`
+	Require       Require `yaml:"require"`
 	// Options maps a backend name to its options, decoded from
 	// options.<backend>. Every backend with options has an entry, filled
 	// with defaults when the file says nothing.

@@ -193,6 +193,9 @@ func (s *Scenario) Validate() error {
 	if err := s.checkTransport(); err != nil {
 		return err
 	}
+	if err := s.checkRequire(); err != nil {
+		return err
+	}
 	return s.checkOptions()
 }
 

@@ -42,7 +42,8 @@ type Config struct {
 
 	// Grace is how long the engine waits, after the end of the measured
 	// period, for requests still in flight (a stalled store) before it
-	// abandons them with a warning. 0 means 5 s.
+	// cancels and then abandons them: the run ends within Grace after its
+	// measured period. 0 means 1 s. The request time-out is a good value.
 	Grace time.Duration
 
 	// LoadStarts, when set, is called once after every user has logged in,
@@ -50,6 +51,9 @@ type Config struct {
 	// can read its counters (CPU time, store operations) over the load
 	// alone, without the login phase.
 	LoadStarts func()
+
+	// Clock is the engine's time; nil means RealClock.
+	Clock Clock
 }
 
 func (c *Config) check() error {

@@ -16,7 +16,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/authbench/authbench/backends"
-	"github.com/authbench/authbench/internal/pace"
 )
 
 // revokedKept is how many recent revoked credentials the attacker can choose from.
@@ -26,20 +25,31 @@ const revokedKept = 4096
 // Create it with New, start it with Run; Completed may be called from
 // another goroutine while Run is going on (progress display).
 type Engine struct {
-	cfg   Config
-	nodes []backends.Strategy
-	refr  []backends.Refresher // nil entries for nodes without refresh
+	cfg    Config
+	clock  Clock
+	nodes  []backends.Strategy
+	refr   []backends.Refresher // nil entries for nodes without refresh
+	closed bool                 // the closed model
 
 	base    time.Time
 	startNs int64 // warm-up begins
 	measNs  int64 // measured period begins
 	endNs   int64 // measured period ends
 
-	slots   []atomic.Pointer[cred]
-	ring    *revokedRing
-	stop    atomic.Bool
-	next    atomic.Int64 // open model: the next request number
-	running atomic.Int64 // client workers that have not returned yet
+	slots []atomic.Pointer[cred]
+	ring  *revokedRing
+
+	// stop is set, and halt closed, at the end of the measured period or
+	// when the caller cancels: no request starts after it. The flag is
+	// for the hot path, which must not touch a channel or the context.
+	stop     atomic.Bool
+	halt     chan struct{}
+	haltOnce sync.Once
+
+	// cancelled is set when the engine cancels the requests still in
+	// flight at the end of the grace period: errors after it are the
+	// engine's doing, not the backend's.
+	cancelled atomic.Bool
 
 	renewAhead int64
 	opCtx      context.Context
@@ -48,6 +58,8 @@ type Engine struct {
 	revRec    *recorder
 	revoked   []*cred // every credential revoked, for the exposure window; revoker-owned
 	started   atomic.Bool
+
+	dispatchMissed int64 // written by the dispatcher before it returns
 }
 
 // New checks cfg and prepares an engine for nodes (at least one).
@@ -62,9 +74,12 @@ func New(cfg Config, nodes []backends.Strategy) (*Engine, error) {
 		cfg.Routing = Random
 	}
 	if cfg.Grace <= 0 {
-		cfg.Grace = 5 * time.Second
+		cfg.Grace = time.Second
 	}
-	e := &Engine{cfg: cfg, nodes: nodes, ring: newRevokedRing(revokedKept)}
+	e := &Engine{cfg: cfg, clock: cfg.Clock, nodes: nodes, closed: cfg.Model == Closed, ring: newRevokedRing(revokedKept), halt: make(chan struct{})}
+	if e.clock == nil {
+		e.clock = RealClock{}
+	}
 	e.refr = make([]backends.Refresher, len(nodes))
 	for i, n := range nodes {
 		if r, ok := n.(backends.Refresher); ok {
@@ -74,7 +89,8 @@ func New(cfg Config, nodes []backends.Strategy) (*Engine, error) {
 	return e, nil
 }
 
-// Completed returns the validations completed so far, warm-up included.
+// Completed returns about how many validations completed so far, warm-up
+// included (workers publish their count every few requests).
 func (e *Engine) Completed() int64 {
 	if !e.started.Load() {
 		return 0
@@ -86,7 +102,37 @@ func (e *Engine) Completed() int64 {
 	return n
 }
 
-func (e *Engine) now() int64 { return int64(time.Since(e.base)) }
+// now is the time since the run's base, in ns.
+func (e *Engine) now() int64 { return int64(e.clock.Now().Sub(e.base)) }
+
+// waitUntil waits until t (run time) and says whether it got there: it
+// returns false as soon as the run is stopped. Long waits go in slices so
+// that a stop is noticed even at low rates.
+func (e *Engine) waitUntil(t int64, precise bool) bool {
+	for {
+		if e.stop.Load() {
+			return false
+		}
+		left := t - e.now()
+		if left <= 0 {
+			return true
+		}
+		d := time.Duration(min(left, int64(50*time.Millisecond)))
+		if precise {
+			e.clock.Until(e.base.Add(time.Duration(e.now()) + d))
+		} else {
+			e.clock.Sleep(d)
+		}
+	}
+}
+
+// stopNow stops the run: no request starts after it.
+func (e *Engine) stopNow() {
+	e.haltOnce.Do(func() {
+		e.stop.Store(true)
+		close(e.halt)
+	})
+}
 
 func userName(i int) string { return "user-" + strconv.Itoa(i) }
 
@@ -112,8 +158,12 @@ func (e *Engine) newCred(c backends.Credential, user int) *cred {
 // Run logs every user in, then runs the load for the warm-up and the
 // measured period. Cancelling ctx stops the load early; what was measured
 // until then is returned with Interrupted set.
+//
+// The run ends at most Config.Grace after its measured period: requests
+// still in flight then are cancelled and, if they do not return, abandoned
+// (counted in Result.Abandoned); overload never makes Run fail.
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
-	e.base = time.Now()
+	e.base = e.clock.Now()
 	opCtx, cancelOps := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelOps()
 	e.opCtx = opCtx
@@ -136,7 +186,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	if cfg.Duration <= 0 { // MaxValidations bounds the run instead
 		e.endNs = math.MaxInt64
 	}
-	e.renewAhead = int64(renewAhead(e.slots[0].Load()))
+	e.renewAhead = int64(e.renewAheadOf(e.slots[0].Load()))
 	for _, n := range e.nodes {
 		if s, ok := n.(backends.Starter); ok {
 			s.Begin(e.base.Add(time.Duration(e.measNs)))
@@ -156,78 +206,142 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	for i := range e.recorders {
 		e.recorders[i] = newRecorder(i, flush, free)
 	}
+	all := e.recorders
 	e.started.Store(true)
 
-	// A watcher turns cancellation into a flag the hot path can read
-	// without touching the context's mutex.
+	// The end of the measured period and the caller's cancellation both
+	// stop the run.
+	if e.endNs != math.MaxInt64 {
+		endTimer := time.AfterFunc(time.Duration(e.endNs-e.now()), e.stopNow)
+		defer endTimer.Stop()
+	}
 	stopWatch := make(chan struct{})
+	defer close(stopWatch)
 	go func() {
 		select {
 		case <-ctx.Done():
-			e.stop.Store(true)
+			e.stopNow()
 		case <-stopWatch:
 		}
 	}()
 
+	hiccups := startHiccupMeter(e)
+
+	var work chan int64
+	var dispatcher sync.WaitGroup
+	if cfg.Model == Open {
+		work = make(chan int64)
+		d := &dispatcher
+		d.Add(1)
+		go func() {
+			defer d.Done()
+			e.dispatchMissed = e.dispatch(work)
+		}()
+	}
 	var workers sync.WaitGroup
 	for i, r := range e.recorders {
 		workers.Add(1)
-		e.running.Add(1)
 		go func() {
 			defer workers.Done()
-			defer e.running.Add(-1)
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1))
+			var ok bool
 			if cfg.Model == Open {
-				e.openWorker(r, rng)
+				ok = e.openWorker(r, rng, work)
 			} else {
-				e.closedWorker(r, rng)
+				ok = e.closedWorker(r, rng)
 			}
-			r.stop()
+			if ok { // else the engine abandoned this worker and owns its recorder
+				r.exit()
+			}
 		}()
 	}
-	var revoker sync.WaitGroup
-	stopRevoker := make(chan struct{})
 	if cfg.RevocationRate > 0 {
 		e.revRec = newRecorder(cfg.Clients, flush, free)
-		revoker.Add(1)
+		all = append(all[:len(all):len(all)], e.revRec)
+		workers.Add(1)
 		go func() {
-			defer revoker.Done()
-			e.revoke(rand.New(rand.NewPCG(cfg.Seed, 0)), stopRevoker)
-			e.revRec.stop()
+			defer workers.Done()
+			if e.revoke(rand.New(rand.NewPCG(cfg.Seed, 0))) {
+				e.revRec.exit()
+			}
 		}()
 	}
 
-	abandoned := e.wait(&workers)
-	stopped := e.now()
-	close(stopRevoker)
-	close(stopWatch)
-	revokerDone := waitTimeout(&revoker, e.cfg.Grace)
-	if abandoned > 0 || !revokerDone {
-		cancelOps()
-		// Stragglers may still write their recorders: wait for them now that
-		// their context is cancelled, but never forever.
-		if !waitTimeout(&workers, e.cfg.Grace) || !waitTimeout(&revoker, e.cfg.Grace) {
-			return nil, fmt.Errorf("requests still in flight %s after the end of the run: the backend ignores cancellation", 2*e.cfg.Grace)
-		}
+	// Wait for the end of the run (or for every worker, when the run is
+	// bounded by a number of validations), then for the requests in flight.
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	select {
+	case <-e.halt:
+	case <-done:
+		e.stopNow()
 	}
+	stopped := e.now()
+	dispatcher.Wait() // it returns on halt
+	abandoned := e.finish(all, stopped, cancelOps)
 	close(flush)
 	seconds := <-tl
 
 	res := e.merge(seconds)
+	res.Hiccups = hiccups.stop()
 	res.TokenBytes = tokenBytes
 	res.Abandoned = abandoned
 	res.Interrupted = ctx.Err() != nil
-	end := min(stopped, e.endNs)
-	if cfg.Duration <= 0 {
-		end = stopped
+	// The measured period is cut short only by the caller: workers that
+	// are all done early (the dispatcher has handed out every request)
+	// leave it whole.
+	end := e.endNs
+	if res.Interrupted || e.endNs == math.MaxInt64 {
+		end = min(stopped, e.endNs)
 	}
 	res.Measured = time.Duration(max(0, end-e.measNs))
 	res.MeasuredStart = e.base.Add(time.Duration(e.measNs))
 	foldStragglers(res)
-	if cfg.Model == Open {
-		e.openStats(res, end)
+	if res.Open != nil && res.Measured > 0 {
+		res.Open.AchievedRate = float64(res.Open.Started) / res.Measured.Seconds()
 	}
 	return res, nil
+}
+
+// finish waits for the writers (workers and revoker) to return after the
+// run stopped. Grace after the stop it cancels the requests still in
+// flight, and abandons the writers whose backend call has not returned by
+// then (a backend that ignores cancellation): their recorders are taken as
+// they are, and the stuck goroutines exit without touching them when their
+// call returns. It returns how many requests were abandoned.
+func (e *Engine) finish(writers []*recorder, stopped int64, cancelOps func()) int {
+	grace := int64(e.cfg.Grace)
+	deadline := stopped + grace
+	// Cancel a little before the deadline so that a backend that honours
+	// cancellation returns in time.
+	cancelAt := deadline - min(grace/10, int64(100*time.Millisecond))
+	abandoned := 0
+	for {
+		now := e.now()
+		if now >= cancelAt && !e.cancelled.Load() {
+			e.cancelled.Store(true)
+			cancelOps()
+		}
+		running := 0
+		for _, r := range writers {
+			switch r.phase.Load() {
+			case phaseExited, phaseAbandoned:
+				continue
+			case phaseCall:
+				if now >= deadline && r.phase.CompareAndSwap(phaseCall, phaseAbandoned) {
+					abandoned++
+					r.done.Store(r.validations)
+					r.stop()
+					continue
+				}
+			}
+			running++
+		}
+		if running == 0 {
+			return abandoned
+		}
+		e.clock.Sleep(time.Millisecond)
+	}
 }
 
 // foldStragglers moves the requests that completed after the measured
@@ -252,42 +366,13 @@ func foldStragglers(res *Result) {
 	res.Timeline = res.Timeline[:keep]
 }
 
-// wait waits for the workers until the end of the run plus the grace
-// period and returns how many were still running then: each of them is
-// stuck in a request.
-func (e *Engine) wait(workers *sync.WaitGroup) int {
-	done := make(chan struct{})
-	go func() { workers.Wait(); close(done) }()
-	var deadline <-chan time.Time
-	if e.endNs != math.MaxInt64 {
-		deadline = time.After(time.Duration(e.endNs-e.now()) + e.cfg.Grace)
-	}
-	select {
-	case <-done:
-		return 0
-	case <-deadline:
-		return int(e.running.Load())
-	}
-}
-
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
 // renewAhead is how long before its expiry a client renews a credential:
 // a tenth of its lifetime, within 10 ms .. 30 s.
-func renewAhead(c *cred) time.Duration {
+func (e *Engine) renewAheadOf(c *cred) time.Duration {
 	if c == nil || c.ExpiresAt.IsZero() {
 		return 0
 	}
-	life := time.Until(c.ExpiresAt)
+	life := c.ExpiresAt.Sub(e.clock.Now())
 	return min(max(life/10, 10*time.Millisecond), 30*time.Second)
 }
 
@@ -337,7 +422,9 @@ func (e *Engine) loginAll(ctx context.Context) (float64, error) {
 	return float64(bytes.Load()) / float64(users), nil
 }
 
-func (e *Engine) closedWorker(r *recorder, rng *rand.Rand) {
+// closedWorker sends requests one after the other until the end of the
+// run. It returns false if the engine abandoned it in a backend call.
+func (e *Engine) closedWorker(r *recorder, rng *rand.Rand) bool {
 	budget := int64(math.MaxInt64)
 	if e.cfg.MaxValidations > 0 {
 		budget = (e.cfg.MaxValidations + int64(e.cfg.Clients) - 1) / int64(e.cfg.Clients)
@@ -345,46 +432,95 @@ func (e *Engine) closedWorker(r *recorder, rng *rand.Rand) {
 	for n := int64(0); n < budget; n++ {
 		t := e.now()
 		if t >= e.endNs || e.stop.Load() {
-			return
+			return true
 		}
-		e.request(r, rng, t, t)
+		if !e.request(r, rng, t, t) {
+			return false
+		}
 		if e.cfg.Think > 0 {
 			// Never past the end: a think time is not a request in flight.
-			pace.Sleep(min(e.cfg.Think, time.Duration(e.endNs-e.now())))
+			e.waitUntil(min(e.now()+int64(e.cfg.Think), e.endNs), true)
 		}
 	}
+	return true
 }
 
-func (e *Engine) openWorker(r *recorder, rng *rand.Rand) {
-	interval := 1e9 / e.cfg.Rate
-	for {
-		n := e.next.Add(1) - 1
-		due := e.startNs + int64(float64(n)*interval)
-		if due >= e.endNs {
-			return
+// dispatch hands the open model's requests to idle workers as they fall
+// due. One goroutine waits for the due times, however many workers there
+// are: workers that each waited for their own request would all be
+// sleeping at once, and their wake-ups would compete for the processors
+// (the pacer's own latency). A request that finds every worker busy
+// waits for one, and is late; a backlog left at the end of the warm-up is
+// dropped. dispatch returns when the run stops, closes
+// work, and returns how many requests due in the measured period it never
+// handed out (missed).
+func (e *Engine) dispatch(work chan<- int64) (missed int64) {
+	defer close(work)
+	s := newSchedule(e.startNs, e.cfg.Rate)
+	n := int64(0)
+	for ; ; n++ {
+		due := s.due(n)
+		if due >= e.endNs || !e.waitUntil(due, true) {
+			break
 		}
-		for {
-			if e.stop.Load() {
-				return
-			}
-			wait := due - e.now()
-			if wait <= 0 {
-				break
-			}
-			// Wait in slices so that a stop is noticed even at low rates.
-			pace.Sleep(time.Duration(min(wait, int64(50*time.Millisecond))))
+		if due < e.measNs && e.now() >= e.measNs {
+			// A backlog from the warm-up is dropped, not carried into
+			// the measured period: it would measure the warm-up's debt.
+			n = s.first(e.measNs) - 1
+			continue
 		}
+		select {
+		case work <- due: // a worker was waiting
+			continue
+		default:
+		}
+		select {
+		case work <- due:
+		case <-e.halt:
+			return e.missedFrom(s, n)
+		}
+	}
+	return e.missedFrom(s, n)
+}
+
+// missedFrom counts the requests from n on that were due in the measured
+// period before the run stopped.
+func (e *Engine) missedFrom(s schedule, n int64) int64 {
+	return s.count(max(s.due(n), e.measNs), min(e.endNs, e.now()))
+}
+
+// openWorker sends the requests the dispatcher hands it. A request
+// received after the run stopped is missed, never started. It returns
+// false if the engine abandoned it in a backend call.
+func (e *Engine) openWorker(r *recorder, rng *rand.Rand, work <-chan int64) bool {
+	for due := range work {
 		start := e.now()
-		if start-due > int64(LateAfter) && due >= e.measNs {
+		if start >= e.endNs || e.stop.Load() {
+			if due >= e.measNs {
+				r.c.missed++
+			}
+			continue
+		}
+		if start >= e.measNs {
+			if due < e.measNs {
+				continue // the warm-up's backlog is dropped (see dispatch)
+			}
+			r.c.started++
+		}
+		if due >= e.measNs && start-due > int64(LateAfter) {
 			r.c.late++
 		}
-		e.request(r, rng, due, start)
+		if !e.request(r, rng, due, start) {
+			return false
+		}
 	}
+	return true
 }
 
 // request sends one validation whose intended start is due and actual
-// start is start, and records its latency and outcome.
-func (e *Engine) request(r *recorder, rng *rand.Rand, due, start int64) {
+// start is start, and records its latency and outcome. It returns false
+// if the engine abandoned it in a backend call.
+func (e *Engine) request(r *recorder, rng *rand.Rand, due, start int64) bool {
 	user := rng.IntN(e.cfg.Users)
 	var c *cred
 	replay := false
@@ -397,20 +533,38 @@ func (e *Engine) request(r *recorder, rng *rand.Rand, due, start int64) {
 	if c == nil {
 		c = e.slots[user].Load()
 		if c == nil || (e.renewAhead > 0 && c.expires-start < e.renewAhead) {
-			if c = e.renew(r, rng, user, c); c == nil {
-				return
+			var ok bool
+			if c, ok = e.renew(r, rng, user, c); !ok {
+				return false
 			}
+			if c == nil {
+				return true
+			}
+			// The renewal is measured as a login or refresh. The
+			// validation starts now; in the closed model its latency does
+			// too, while in the open model the wait for the renewal is
+			// part of what the user waited since the request was due.
 			start = e.now()
+			if e.closed {
+				due = start
+			}
 		}
 	}
 	node := e.route(user, rng)
 
+	r.enter()
 	err := e.nodes[node].Validate(e.opCtx, c.Token)
 	end := e.now()
-	r.done.Add(1)
+	if !r.leave() {
+		return false
+	}
+	r.validations++
+	if r.validations&63 == 0 {
+		r.done.Store(r.validations)
+	}
 
 	if due < e.measNs {
-		return // warm-up
+		return true // warm-up
 	}
 	lat := end - due
 	r.record(opValidate, lat)
@@ -456,20 +610,25 @@ func (e *Engine) request(r *recorder, rng *rand.Rand, due, start int64) {
 			r.c.falseRejects++
 			sc.falseRejects++
 		}
+	case e.cancelled.Load():
+		// The engine cancelled it at the end of the run: not the backend's error.
+		r.c.cancelled++
 	default:
 		r.c.errors++
 		sc.errors++
 		r.sampleError(err)
 	}
+	return true
 }
 
 // renew gives user a fresh credential before the current one expires (or
 // a first one after a failed login): a refresh where the backend has
 // refresh tokens, a login otherwise. Only one client renews a credential;
 // the others go on using it meanwhile.
-func (e *Engine) renew(r *recorder, rng *rand.Rand, user int, c *cred) *cred {
+// The second result is false if the engine abandoned it in a backend call.
+func (e *Engine) renew(r *recorder, rng *rand.Rand, user int, c *cred) (*cred, bool) {
 	if c != nil && !c.renewing.CompareAndSwap(false, true) {
-		return c
+		return c, true
 	}
 	node := e.route(user, rng)
 	measured := e.now() >= e.measNs
@@ -478,6 +637,7 @@ func (e *Engine) renew(r *recorder, rng *rand.Rand, user int, c *cred) *cred {
 		err error
 		o   = opLogin
 	)
+	r.enter()
 	t0 := e.now()
 	if c != nil && c.Refresh != "" && e.refr[node] != nil {
 		o = opRefresh
@@ -485,55 +645,49 @@ func (e *Engine) renew(r *recorder, rng *rand.Rand, user int, c *cred) *cred {
 	} else {
 		nc, err = e.nodes[node].Issue(e.opCtx, userName(user))
 	}
+	t1 := e.now()
+	if !r.leave() {
+		return nil, false
+	}
 	if measured {
-		r.record(o, e.now()-t0)
+		r.record(o, t1-t0)
 	}
 	if err != nil {
 		if c != nil && c.revokeStart.Load() != 0 && backends.IsRejection(err) {
 			// The user logged out while this client refreshed: refusing
 			// is the right answer, and the revoker logs the user in again.
-			return e.slots[user].Load()
+			return e.slots[user].Load(), true
+		}
+		if c != nil {
+			c.renewing.Store(false)
+		}
+		if e.cancelled.Load() {
+			return nil, true // cancelled by the engine at the end: no validation follows
 		}
 		if measured {
 			r.c.opErrors[o]++
 		}
 		r.sampleError(fmt.Errorf("%s: %w", opNames[o], err))
-		if c != nil {
-			c.renewing.Store(false)
-		}
-		return c
+		return c, true
 	}
 	n := e.newCred(nc, user)
 	if !e.slots[user].CompareAndSwap(c, n) {
 		// The revoker replaced the credential meanwhile; use its one.
-		return e.slots[user].Load()
+		return e.slots[user].Load(), true
 	}
-	return n
+	return n, true
 }
 
 // revoke logs users out at the configured rate, paced from the start of
-// the run like the open model, and logs each of them in again.
-func (e *Engine) revoke(rng *rand.Rand, stop <-chan struct{}) {
+// the run like the open model, and logs each of them in again. It returns
+// false if the engine abandoned it in a backend call.
+func (e *Engine) revoke(rng *rand.Rand) bool {
 	r := e.revRec
-	interval := 1e9 / e.cfg.RevocationRate
+	s := newSchedule(e.startNs, e.cfg.RevocationRate)
 	for n := int64(0); ; n++ {
-		due := e.startNs + int64(float64(n)*interval)
-		if due >= e.endNs {
-			return
-		}
-		if wait := due - e.now(); wait > 0 {
-			t := time.NewTimer(time.Duration(wait))
-			select {
-			case <-stop:
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		select {
-		case <-stop:
-			return
-		default:
+		due := s.due(n)
+		if due >= e.endNs || !e.waitUntil(due, false) {
+			return true
 		}
 		user := rng.IntN(e.cfg.Users)
 		c := e.slots[user].Load()
@@ -543,14 +697,21 @@ func (e *Engine) revoke(rng *rand.Rand, stop <-chan struct{}) {
 		node := e.route(user, rng)
 		measured := due >= e.measNs
 
+		r.enter()
 		t0 := e.now()
 		c.revokeStart.Store(t0)
 		err := e.nodes[node].Revoke(e.opCtx, c.Credential)
 		t1 := e.now()
+		if !r.leave() {
+			return false
+		}
 		if err == nil {
 			c.revokedAt.Store(t1)
 			e.ring.push(c)
 			e.revoked = append(e.revoked, c)
+		}
+		if e.cancelled.Load() {
+			return true // the engine cancelled the call at the end of the run
 		}
 		if measured {
 			r.record(opLogout, t1-t0)
@@ -566,9 +727,16 @@ func (e *Engine) revoke(rng *rand.Rand, stop <-chan struct{}) {
 		}
 
 		// The user logs in again.
+		r.enter()
 		t2 := e.now()
 		nc, err := e.nodes[node].Issue(e.opCtx, userName(user))
 		t3 := e.now()
+		if !r.leave() {
+			return false
+		}
+		if e.cancelled.Load() {
+			return true
+		}
 		if measured {
 			r.record(opLogin, t3-t2)
 			if err != nil {
@@ -680,7 +848,7 @@ func (e *Engine) merge(seconds []timelineSecond) *Result {
 	}
 	res.Clamped = c.clamped
 	res.Outcomes = Outcomes{
-		Accepted: c.accepted, Rejected: c.rejected, Errors: c.errors,
+		Accepted: c.accepted, Rejected: c.rejected, Errors: c.errors, Cancelled: c.cancelled,
 		FalseAccepts: c.falseAccepts, FalseRejects: c.falseRejects,
 		ExpectedValid: c.expValid, ExpectedRevoked: c.expRevoked, ExpectedExpired: c.expExpired,
 		Undecided: c.undecided,
@@ -706,24 +874,9 @@ func (e *Engine) merge(seconds []timelineSecond) *Result {
 		res.Timeline = append(res.Timeline, sec)
 	}
 	if e.cfg.Model == Open {
-		res.Open = &OpenStats{TargetRate: e.cfg.Rate, Late: c.late}
+		res.Open = &OpenStats{TargetRate: e.cfg.Rate, Late: c.late, Missed: c.missed + e.dispatchMissed, Started: c.started}
 	}
 	return res
-}
-
-// openStats fills in the achieved rate and the requests that were due in
-// the measured period but never started.
-func (e *Engine) openStats(res *Result, end int64) {
-	interval := 1e9 / e.cfg.Rate
-	// Requests n with measNs <= startNs + n*interval < end.
-	first := math.Ceil(float64(e.measNs-e.startNs) / interval)
-	last := math.Ceil(float64(end-e.startNs) / interval)
-	due := int64(max(0, last-first))
-	started := res.Outcomes.Accepted + res.Outcomes.Rejected + res.Outcomes.Errors
-	res.Open.Missed = max(0, due-started)
-	if res.Measured > 0 {
-		res.Open.AchievedRate = float64(started) / res.Measured.Seconds()
-	}
 }
 
 func contains(list []string, s string) bool {

@@ -37,11 +37,12 @@ var opNames = [numOps]string{"validate", "validate-service", "login", "refresh",
 // counts are the per-worker outcome counters.
 type counts struct {
 	accepted, rejected, errors       int64
+	cancelled                        int64 // by the engine, at the end
 	falseAccepts, falseRejects       int64
 	expValid, expRevoked, expExpired int64
 	undecided                        int64
 	replays, replaysAccepted         int64
-	late                             int64
+	late, missed, started            int64         // open model
 	opErrors                         [numOps]int64 // counts come from the histograms
 	revocations                      int64
 	clamped                          int64
@@ -59,7 +60,10 @@ func (c *counts) add(o *counts) {
 	c.undecided += o.undecided
 	c.replays += o.replays
 	c.replaysAccepted += o.replaysAccepted
+	c.cancelled += o.cancelled
 	c.late += o.late
+	c.missed += o.missed
+	c.started += o.started
 	for i := range c.opErrors {
 		c.opErrors[i] += o.opErrors[i]
 	}
@@ -93,10 +97,24 @@ type secondFlush struct {
 	counts secondCounts
 }
 
+// Phases of a writer (worker or revoker), for the end of the run.
+const (
+	phaseIdle      = iota // in the engine's own code
+	phaseCall             // in a backend call
+	phaseAbandoned        // the engine gave up waiting for the call: it owns the recorder
+	phaseExited           // the writer returned
+)
+
 // recorder is one worker's private record of a run. Only its worker writes
-// it; the engine reads it after the worker has stopped, except done, which
-// the progress display reads while the run goes on.
+// it; the engine reads it after the worker has exited or been abandoned,
+// except done, which the progress display reads while the run goes on.
 type recorder struct {
+	// phase tells the engine whether the writer is in a backend call: a
+	// writer stuck in one past the end of the run is abandoned with a
+	// compare-and-swap, which the writer's own one on return then loses,
+	// so the two never both touch the recorder.
+	phase atomic.Int32
+
 	id    int // the worker's index, for the timeline collector
 	hists [numOps]*hdrhistogram.Histogram
 	c     counts
@@ -110,8 +128,23 @@ type recorder struct {
 
 	errSamples []string
 
-	done atomic.Int64 // validations completed, warm-up included, for progress
-	_    [56]byte     // keep done off the next recorder's cache line
+	validations int64        // completed, warm-up included
+	done        atomic.Int64 // validations, published every 64, for progress
+	_           [56]byte     // keep done off the next recorder's cache line
+}
+
+// enter marks the start of a backend call.
+func (r *recorder) enter() { r.phase.Store(phaseCall) }
+
+// leave marks its end; false means the engine abandoned the writer
+// meanwhile, and it must return without touching anything.
+func (r *recorder) leave() bool { return r.phase.CompareAndSwap(phaseCall, phaseIdle) }
+
+// exit flushes the recorder and marks its writer as returned.
+func (r *recorder) exit() {
+	r.done.Store(r.validations)
+	r.stop()
+	r.phase.Store(phaseExited)
 }
 
 func newRecorder(id int, flush chan<- secondFlush, free <-chan *hdrhistogram.Histogram) *recorder {

@@ -33,11 +33,18 @@ type Result struct {
 	// Abandoned counts requests still in flight when the engine stopped
 	// waiting for them (Config.Grace after the end).
 	Abandoned int
+	// Hiccups holds how late a 1 ms sleep woke during the measured period
+	// (jHiccup's measure): stalls of the machine and of the Go runtime,
+	// which every latency measured at the same time may include.
+	Hiccups *hdrhistogram.Histogram
 }
 
 // Outcomes is the outcome matrix of the measured validations.
 type Outcomes struct {
-	Accepted, Rejected, Errors                      int64
+	Accepted, Rejected, Errors int64
+	// Cancelled counts validations the engine cancelled itself, still in
+	// flight at the end of the grace period: not the backend's errors.
+	Cancelled                                       int64
 	FalseAccepts, FalseRejects                      int64
 	ExpectedValid, ExpectedRevoked, ExpectedExpired int64
 	Undecided                                       int64
@@ -59,10 +66,14 @@ type Revocation struct {
 
 // OpenStats are the pacing figures of an open-model run.
 type OpenStats struct {
-	TargetRate   float64
+	TargetRate float64
+	// AchievedRate is Started per second of the measured period.
 	AchievedRate float64
-	Late         int64 // started more than LateAfter after they were due
-	Missed       int64 // due in the measured period but never started
+	// Started counts the requests started within the measured period,
+	// whenever they were due (a backlog from the warm-up included).
+	Started int64
+	Late    int64 // started more than LateAfter after they were due
+	Missed  int64 // due in the measured period but not started within it
 }
 
 // LateAfter is how far behind its intended start a request may begin

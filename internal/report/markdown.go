@@ -277,9 +277,16 @@ func (v *view) warnings() []string {
 		}
 	}
 	for _, r := range v.s.Runs {
-		if r.Open != nil && (r.Open.Late > 0 || r.Open.Missed > 0) {
-			out = append(out, fmt.Sprintf("%s (repeat %d): %s requests started late and %s never started: the target rate of %s/s was not met (achieved %s/s).",
-				r.Backend+v.at(r.Point), r.Repeat, fmtInt(r.Open.Late), fmtInt(r.Open.Missed), fmtCount(r.Open.TargetRate), fmtCount(r.Open.AchievedRate)))
+		// The target is missed when requests due in the window did not
+		// start in it; requests that only started late met it, late.
+		switch o := r.Open; {
+		case o == nil:
+		case o.Missed > 0:
+			out = append(out, fmt.Sprintf("%s (repeat %d): target not met: achieved %s of %s/s, %s missed (%s started late).",
+				r.Backend+v.at(r.Point), r.Repeat, fmtCount(o.AchievedRate), fmtCount(o.TargetRate), fmtInt(o.Missed), fmtInt(o.Late)))
+		case o.Late > 0:
+			out = append(out, fmt.Sprintf("%s (repeat %d): %s requests started more than 1 ms late; the target rate of %s/s was met.",
+				r.Backend+v.at(r.Point), r.Repeat, fmtInt(o.Late), fmtCount(o.TargetRate)))
 		}
 	}
 	return out

@@ -346,3 +346,34 @@ func TestTradeoffZeroBand(t *testing.T) {
 		t.Errorf("y tick labels = %q, want %q first, then regular ones", labels, zeroLabel)
 	}
 }
+
+// An open-model run says the target was not met only when requests were
+// missed; late requests alone met it.
+func TestOpenTargetWording(t *testing.T) {
+	s, err := ReadSummary(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := s.Runs[0]
+	for _, tc := range []struct {
+		open      Open
+		want, not string
+	}{
+		{Open{TargetRate: 10000, AchievedRate: 3982, Late: 3900, Missed: 6018}, "target not met: achieved 3.98k of 10.0k/s, 6,018 missed", "was met"},
+		{Open{TargetRate: 3000, AchievedRate: 3000, Late: 12}, "12 requests started more than 1 ms late; the target rate of 3.00k/s was met", "not met"},
+		{Open{TargetRate: 3000, AchievedRate: 3000}, "", "target"},
+	} {
+		r := base
+		o := tc.open
+		r.Open = &o
+		s2 := *s
+		s2.Runs = []Run{r}
+		got := strings.Join(newView(&s2).warnings(), "\n")
+		if tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("%+v: warnings %q, want %q", tc.open, got, tc.want)
+		}
+		if strings.Contains(got, tc.not) {
+			t.Errorf("%+v: warnings %q say %q", tc.open, got, tc.not)
+		}
+	}
+}

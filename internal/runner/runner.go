@@ -303,7 +303,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 		Replay:         sc.Revocation.Replay,
 		Routing:        sc.Cluster.Routing,
 		Leeway:         sc.Token.Leeway,
-		Grace:          max(2*time.Second, 2*sc.Redis.Timeout),
+		Grace:          max(time.Second, sc.Redis.Timeout), // a run ends at most this long after its window
 	}
 	var before reading
 	cfg.LoadStarts = func() { before = read(inProcess(nodes), env.RedisClient, sc.Redis.Timeout) }
@@ -325,7 +325,10 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 		run.HTTP = httpSummary(sc, nodes, run)
 	}
 	if res.Abandoned > 0 {
-		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d requests were still in flight %s after the end and were abandoned", id, label, res.Abandoned, cfg.Grace))
+		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d requests were still in flight %s after the end and did not return when cancelled: abandoned", id, label, res.Abandoned, cfg.Grace))
+	}
+	if n := res.Outcomes.Cancelled; n > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d validations were still in flight %s after the end and were cancelled (not counted as errors)", id, label, n, cfg.Grace))
 	}
 	if res.Clamped > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d latencies above the histogram's 1 h range were recorded as 1 h", id, label, res.Clamped))
