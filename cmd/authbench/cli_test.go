@@ -202,7 +202,7 @@ func TestRunFlagsAfterScenario(t *testing.T) {
 	quiet := fs.Bool("quiet", false, "")
 	var sets stringList
 	fs.Var(&sets, "set", "")
-	pos, status, ok := parseInterspersed(fs, []string{"quick", "--quiet", "b.yaml", "--set", "x=1", "--", "--odd"}, io.Discard)
+	pos, status, ok := parseInterspersed(fs, []string{"quick", "--quiet", "b.yaml", "--set", "x=1", "--", "--odd"}, io.Discard, io.Discard)
 	if !ok || status != exitOK {
 		t.Fatalf("status %d", status)
 	}

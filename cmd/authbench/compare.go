@@ -24,7 +24,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	format := flags.String("format", "text", "output format: text, markdown or csv")
 	out := flags.String("out", "", "folder to draw the change chart into (compare.png, compare.svg)")
 	flags.Usage = func() {
-		fmt.Fprint(stderr, `Usage: authbench compare [--format text|markdown|csv] [--out DIR] A B
+		fmt.Fprint(flags.Output(), `Usage: authbench compare [--format text|markdown|csv] [--out DIR] A B
 
 Compares two run folders: for every backend and parameter point present in
 both, the median validate throughput and p99 in A and B, the change, and
@@ -38,10 +38,9 @@ Examples:
 
 Flags:
 `)
-		flags.SetOutput(stderr)
 		flags.PrintDefaults()
 	}
-	positional, status, ok := parseInterspersed(flags, args, stderr)
+	positional, status, ok := parseInterspersed(flags, args, stdout, stderr)
 	if !ok {
 		return status
 	}

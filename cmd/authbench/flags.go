@@ -9,9 +9,10 @@ import (
 
 // parseFlags parses args with fs. A bad flag is one line on stderr (the
 // flag package would print the whole usage after it, burying the
-// message); -h prints the usage. ok is false when the command should
-// return status at once.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (status int, ok bool) {
+// message); -h prints the usage on stdout, since it was asked for. fs.Usage
+// must print to fs.Output(). ok is false when the command should return
+// status at once.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (status int, ok bool) {
 	usage := fs.Usage
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
@@ -19,6 +20,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (status int, 
 	fs.SetOutput(stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
 		usage()
 		return exitOK, false
 	case err != nil:
@@ -31,9 +33,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (status int, 
 // parseInterspersed is parseFlags for commands whose flags may also follow
 // their arguments (authbench run quick --quiet): it returns the arguments
 // that are not flags. Everything after "--" is an argument.
-func parseInterspersed(fs *flag.FlagSet, args []string, stderr io.Writer) (positional []string, status int, ok bool) {
+func parseInterspersed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (positional []string, status int, ok bool) {
 	for {
-		if status, ok := parseFlags(fs, args, stderr); !ok {
+		if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 			return nil, status, false
 		}
 		rest := fs.Args()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,13 +32,7 @@ Flags:
 // cmdKeys runs `authbench keys`.
 func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || tkIsHelp(args[0]) {
-		fs := keysFlags(io.Discard, new(string), new(bool), new(int))
-		fs.SetOutput(stderr)
-		tkPrintUsage(fs, keysUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+		return helpOrUsage(args, keysFlags(io.Discard, new(string), new(bool), new(int)), keysUsage, stdout, stderr)
 	}
 	if args[0] != "gen" {
 		fmt.Fprintf(stderr, "authbench keys: unknown subcommand %q (want gen)\n", args[0])
@@ -52,11 +45,8 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	)
 	fs := keysFlags(stderr, &out, &force, &bits)
 	fs.Usage = func() { tkPrintUsage(fs, keysUsage) }
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseFlags(fs, args[1:], stdout, stderr); !ok {
+		return status
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -106,7 +96,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 }
 
 func keysFlags(w io.Writer, out *string, force *bool, bits *int) *flag.FlagSet {
-	fs := flag.NewFlagSet("authbench keys gen", flag.ContinueOnError)
+	fs := flag.NewFlagSet("keys gen", flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.StringVar(out, "out", "", "folder to write the key set to (created if missing)")
 	fs.BoolVar(force, "force", false, "replace existing key files")
@@ -115,6 +105,20 @@ func keysFlags(w io.Writer, out *string, force *bool, bits *int) *flag.FlagSet {
 }
 
 func tkIsHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" || s == "help" }
+
+// helpOrUsage prints a command's usage: on stdout with status 0 when it
+// was asked for (args[0] is a help word), on stderr with status 2 when
+// the subcommand is missing.
+func helpOrUsage(args []string, fs *flag.FlagSet, text string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fs.SetOutput(stderr)
+		tkPrintUsage(fs, text)
+		return exitUsage
+	}
+	fs.SetOutput(stdout)
+	tkPrintUsage(fs, text)
+	return exitOK
+}
 
 // tkPrintUsage prints text and then the flags of fs.
 func tkPrintUsage(fs *flag.FlagSet, text string) {

@@ -50,14 +50,18 @@ func main() {
 }
 
 func authbench(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) > 1 {
+	switch {
+	case len(args) == 0:
+		usage(stderr)
+		return exitUsage
+	case args[0] == "--version" || args[0] == "-version":
+		return cmdVersion(args[1:], stdout, stderr)
+	case tkIsHelp(args[0]):
+		// "help run" is "run --help"; "help help" and "help -h" are help.
+		if len(args) > 1 && !tkIsHelp(args[1]) {
 			return authbench([]string{args[1], "--help"}, stdout, stderr)
 		}
 		usage(stdout)
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return exitOK
 	}
 	for _, c := range commands() {

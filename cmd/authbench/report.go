@@ -14,7 +14,7 @@ import (
 func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: authbench report DIR
+		fmt.Fprint(fs.Output(), `Usage: authbench report DIR
 
 Redraws every chart (PNG and SVG) and report.md of a finished run folder
 from its summary.json and hdr/ logs, without running anything.
@@ -23,7 +23,7 @@ Example:
   authbench report results/latest
 `)
 	}
-	positional, status, ok := parseInterspersed(fs, args, stderr)
+	positional, status, ok := parseInterspersed(fs, args, stdout, stderr)
 	if !ok {
 		return status
 	}

@@ -35,7 +35,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var sets stringList
 	fs.Var(&sets, "set", "override a scenario field by its dotted path, e.g. --set load.clients=64 (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: authbench run [flags] SCENARIO...
+		fmt.Fprint(fs.Output(), `Usage: authbench run [flags] SCENARIO...
 
 Runs each scenario — a file, or the name of a built-in one (quick, compare,
 full, revocation, cluster, example-custom) — and writes a run folder
@@ -54,7 +54,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	scenarioArgs, status, ok := parseInterspersed(fs, args, stderr)
+	scenarioArgs, status, ok := parseInterspersed(fs, args, stdout, stderr)
 	if !ok {
 		return status
 	}

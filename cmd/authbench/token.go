@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -103,7 +102,7 @@ func (o *optionFlags) Set(v string) error {
 
 func newTokenFlagSet(name string, w io.Writer, f *tokenFlags) *flag.FlagSet {
 	d := scenarios.Defaults().Token
-	fs := flag.NewFlagSet("authbench token "+name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(strings.TrimSpace("token "+name), flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.StringVar(&f.backend, "backend", "", "backend `NAME` (see authbench list)")
 	fs.StringVar(&f.keysDir, "keys", "", "key folder written by `authbench keys gen`")
@@ -123,12 +122,7 @@ func newTokenFlagSet(name string, w io.Writer, f *tokenFlags) *flag.FlagSet {
 // cmdToken runs `authbench token`.
 func cmdToken(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || tkIsHelp(args[0]) {
-		fs := newTokenFlagSet("", stderr, &tokenFlags{})
-		tkPrintUsage(fs, tokenUsage)
-		if len(args) == 0 {
-			return tokenUsage2
-		}
-		return 0
+		return helpOrUsage(args, newTokenFlagSet("", stderr, &tokenFlags{}), tokenUsage, stdout, stderr)
 	}
 	switch args[0] {
 	case "issue", "verify":
@@ -144,11 +138,8 @@ func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	var f tokenFlags
 	fs := newTokenFlagSet(cmd, stderr, &f)
 	fs.Usage = func() { tkPrintUsage(fs, tokenUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return tokenUsage2
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return status
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "authbench token %s: %s\n", cmd, fmt.Sprintf(format, a...))
@@ -286,14 +277,10 @@ func readTokenArg(arg string) (string, error) {
 }
 
 func tokenInspect(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("authbench token inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, "Usage: authbench token inspect TOKEN|-\n") }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return tokenUsage2
+	fs := flag.NewFlagSet("token inspect", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), "Usage: authbench token inspect TOKEN|-\n") }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return status
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "authbench token inspect: want one TOKEN (or - for standard input)")
