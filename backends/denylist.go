@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -389,7 +390,31 @@ type denylistPubSub struct {
 	closing bool
 	stop    chan struct{}
 	done    chan struct{}
+
+	// How revocations published by any node reached this one, apart:
+	// written by the subscriber, read by Propagation.
+	pmu              sync.Mutex
+	delivery, applyH *hdrhistogram.Histogram
 }
+
+// Propagation is how revocations reached a node that learns them by
+// message: Delivery from the publishing node's send to this node's
+// subscriber holding the message (Redis, the network and the subscriber's
+// scheduling), Apply from then to the local denylist refusing the token.
+// Latencies in ns, 1 ns to 1 h. The exposure window the engine measures
+// adds how busy the validating clients were; these two say where the time
+// went.
+type Propagation struct {
+	Delivery, Apply *hdrhistogram.Histogram
+}
+
+// PropagationReporter is implemented by strategies that learn revocations
+// by message (jwt-denylist-pubsub). The histograms returned are copies.
+type PropagationReporter interface {
+	Propagation() Propagation
+}
+
+var _ PropagationReporter = (*denylistPubSub)(nil)
 
 var (
 	_ Strategy  = (*denylistPubSub)(nil)
@@ -421,6 +446,7 @@ func newDenylistPubSub(env *Env) (Strategy, error) {
 		redisCommon: rc, codec: codec, client: env.RedisClient,
 		list: newLocalDenylist(env.Clock()), heartbeat: opts.Heartbeat,
 		stop: make(chan struct{}), done: make(chan struct{}),
+		delivery: newDelayHist(), applyH: newDelayHist(),
 	}
 	// The first subscription and load happen before the node is handed
 	// out, so it never starts out of sync.
@@ -537,7 +563,7 @@ func (d *denylistPubSub) listen(ps *redis.PubSub) {
 		pinged = false
 		switch m := msg.(type) {
 		case *redis.Message:
-			d.apply(m.Payload)
+			d.apply(m.Payload, time.Now())
 		case *redis.Subscription:
 			// go-redis resubscribed on its own after a reconnect: messages
 			// may have been lost in between, so start over with a reload.
@@ -548,17 +574,42 @@ func (d *denylistPubSub) listen(ps *redis.PubSub) {
 	}
 }
 
-// apply adds one "jti|expiry-ms" message to the local list.
-func (d *denylistPubSub) apply(payload string) {
-	jti, ms, ok := strings.Cut(payload, "|")
+// apply adds one "jti|expiry-ms|published-unix-ns" message, received at
+// received, to the local list, and records its delivery and apply delays
+// (all nodes run in one process: the publisher's clock is this one).
+func (d *denylistPubSub) apply(payload string, received time.Time) {
+	jti, rest, ok := strings.Cut(payload, "|")
 	if !ok {
 		return
 	}
+	ms, pub, _ := strings.Cut(rest, "|")
 	exp, err := strconv.ParseInt(ms, 10, 64)
 	if err != nil {
 		return
 	}
 	d.list.add(jti, time.UnixMilli(exp))
+	applied := time.Now()
+	sent, err := strconv.ParseInt(pub, 10, 64)
+	if err != nil {
+		return // no publish time: nothing to measure
+	}
+	d.pmu.Lock()
+	recordDelay(d.delivery, received.UnixNano()-sent)
+	recordDelay(d.applyH, int64(applied.Sub(received)))
+	d.pmu.Unlock()
+}
+
+// Propagation returns copies of the delay histograms so far.
+func (d *denylistPubSub) Propagation() Propagation {
+	d.pmu.Lock()
+	defer d.pmu.Unlock()
+	return Propagation{Delivery: hdrhistogram.Import(d.delivery.Export()), Apply: hdrhistogram.Import(d.applyH.Export())}
+}
+
+func newDelayHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Hour), 3) }
+
+func recordDelay(h *hdrhistogram.Histogram, ns int64) {
+	_ = h.RecordValue(max(1, min(ns, int64(time.Hour))))
 }
 
 func (d *denylistPubSub) Issue(_ context.Context, user string) (Credential, error) {
@@ -600,7 +651,7 @@ func (d *denylistPubSub) Revoke(ctx context.Context, c Credential) error {
 		p.ZAdd(ctx, d.setKey(), redis.Z{Score: float64(ms), Member: c.ID})
 		p.ZRemRangeByScore(ctx, d.setKey(), "-inf", strconv.FormatInt(now.UnixMilli(), 10))
 		p.PExpire(ctx, d.setKey(), d.ttl+time.Minute)
-		p.Publish(ctx, d.channel(), c.ID+"|"+strconv.FormatInt(ms, 10))
+		p.Publish(ctx, d.channel(), c.ID+"|"+strconv.FormatInt(ms, 10)+"|"+strconv.FormatInt(time.Now().UnixNano(), 10))
 		return nil
 	})
 	if err != nil {

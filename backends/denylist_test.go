@@ -287,3 +287,45 @@ func TestPubSubOptionsCheck(t *testing.T) {
 		}
 	}
 }
+
+// A revocation published by one pub/sub node carries its send time: the
+// other node reports how long delivery took and, apart, how long applying
+// it locally took.
+func TestDenylistPubSubPropagation(t *testing.T) {
+	leakCheck(t)
+	env, _ := redisEnv(t, time.Minute)
+	a := openNode(t, "jwt-denylist-pubsub", env)
+	b := openNode(t, "jwt-denylist-pubsub", env)
+	ctx := ctxT(t)
+	const n = 5
+	start := time.Now()
+	for i := range n {
+		c, err := a.Issue(ctx, "user-"+string(rune('a'+i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Revoke(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for b.Validate(ctx, c.Token) == nil {
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("revocation never reached node b")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	elapsed := time.Since(start)
+	p := b.(backends.PropagationReporter).Propagation()
+	if p.Delivery.TotalCount() != n || p.Apply.TotalCount() != n {
+		t.Fatalf("delivery %d, apply %d delays recorded, want %d each", p.Delivery.TotalCount(), p.Apply.TotalCount(), n)
+	}
+	t.Logf("delivery p50 %s max %s, apply p50 %s max %s", time.Duration(p.Delivery.ValueAtQuantile(50)),
+		time.Duration(p.Delivery.Max()), time.Duration(p.Apply.ValueAtQuantile(50)), time.Duration(p.Apply.Max()))
+	// Each was delivered after it was sent and before b refused the token.
+	if p.Delivery.Min() <= 1 || time.Duration(p.Delivery.Max()) > elapsed {
+		t.Errorf("delivery %d .. %d ns, want within (0, %s]", p.Delivery.Min(), p.Delivery.Max(), elapsed)
+	}
+	if time.Duration(p.Apply.Max()) > elapsed {
+		t.Errorf("apply max %d ns, want ≤ %s", p.Apply.Max(), elapsed)
+	}
+}
