@@ -37,13 +37,10 @@ test: lint
 test-short:
 	$(GO) test -short -count=1 ./...
 
+# Each fuzz target for FUZZTIME of fuzzing (see scripts/fuzz.sh: a target
+# that spent its time replaying its corpus runs again, longer).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 # The harness's absolute calibration (a known service time comes out of the
 # engine within 10%): a benchmark, since it measures the machine too. Run it
