@@ -8,6 +8,9 @@
 #
 #   scripts/pacer-bench.sh [DURATION]      (default 3s per run)
 #
+# AUTHBENCH=path/to/authbench measures that binary instead of building one
+# (to compare two versions of the engine under the same conditions).
+#
 # The machine's load average is printed before and after: on a shared
 # machine the figures are only as good as the quiet around them.
 set -euo pipefail
@@ -18,7 +21,11 @@ command -v jq >/dev/null || { echo "jq not found: apt-get install jq" >&2; exit 
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-go build -o "$dir/authbench" ./cmd/authbench
+bin=${AUTHBENCH:-}
+if [ -z "$bin" ]; then
+	bin=$dir/authbench
+	go build -o "$bin" ./cmd/authbench
+fi
 
 for backend in noop sleep; do
 	cat >"$dir/$backend.yaml" <<YAML
@@ -43,7 +50,7 @@ run() {
 	local backend=$1 rate=$2 clients=$3
 	shift 3
 	rm -rf "$dir/out"
-	"$dir/authbench" run --quiet --out "$dir/out" \
+	"$bin" run --quiet --out "$dir/out" \
 		--set load.rate="$rate" --set load.clients="$clients" "$@" "$dir/$backend.yaml" >/dev/null
 	jq -r '.runs[0] | [.ops.validate.latency_ns.p50, .service_ns.p50, .open.achieved_rate, .open.late, .open.missed] | @tsv' \
 		"$dir"/out/*/summary.json
