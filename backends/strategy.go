@@ -107,36 +107,39 @@ type Credential struct {
 // Info describes a strategy for `authbench list`, the report and summary.json.
 // The capability fields are what callers decide on; Family only groups
 // backends for people to read.
+//
+// summary.json records it under the JSON names below (results.BackendInfo);
+// a field that is not part of that contract is tagged `json:"-"`.
 type Info struct {
-	Name   string
-	Family string // calibration, jwt, jwe, session, hybrid
+	Name   string `json:"name"`
+	Family string `json:"family"` // calibration, jwt, jwe, session, hybrid
 	// Stateful is true when the server keeps a record per credential.
-	Stateful bool
+	Stateful bool `json:"stateful"`
 	// StoreLookups is the number of store round trips one validation costs.
-	StoreLookups float64
+	StoreLookups float64 `json:"store_lookups_per_validate"`
 	// NeedsRedis is true when the strategy cannot run without Redis.
-	NeedsRedis bool
+	NeedsRedis bool `json:"-"`
 	// NeedsKeys is true when the strategy signs or encrypts with the run's
 	// key set (Env.Keys): a token issued with one key set is refused with
 	// another, so `authbench token` needs --keys for it.
-	NeedsKeys bool
+	NeedsKeys bool `json:"-"`
 	// IssuesTokens is true when the credential is a self-contained token
 	// (JWT or JWE) rather than an opaque session ID.
-	IssuesTokens bool
+	IssuesTokens bool `json:"-"`
 	// HasRefresh is true when the strategy implements Refresher.
-	HasRefresh bool
+	HasRefresh bool `json:"-"`
 	// ImmediateRevocation is true when the design promises that a logout
 	// is refused by every later validation (no propagation delay, no
 	// waiting for expiry). A false accept on such a backend is a failure
 	// of the backend or its store, not a measurement of its design.
-	ImmediateRevocation bool
+	ImmediateRevocation bool `json:"immediate_revocation,omitempty"`
 	// NodeLocal is true when the state lives in each node's memory: the
 	// credential and its revocation hold only on the node that handled
 	// them, so several nodes need sticky routing.
-	NodeLocal bool
+	NodeLocal bool `json:"node_local,omitempty"`
 	// Description is one or two sentences for `authbench list` and the
 	// report: what the strategy does and how it behaves when things fail.
-	Description string
+	Description string `json:"description"`
 }
 
 // Options are a backend's settings, `options.<backend>` in a scenario: a

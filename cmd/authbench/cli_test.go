@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/authbench/authbench/internal/redistest"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // runCLI runs authbench in-process and returns its exit status and output.
@@ -162,7 +162,7 @@ load: {model: closed, clients: 1}
 		}
 	}
 	run := filepath.Join(out, "latest")
-	sum, err := report.ReadSummary(run)
+	sum, err := results.ReadSummary(run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 )
 
 const compareUsage = "usage: authbench compare [--format text|markdown|csv] [--out DIR] A B"
@@ -52,7 +53,7 @@ Flags:
 		fmt.Fprintf(stderr, "authbench compare: want two run folders (%s)\n", compareUsage)
 		return 2
 	}
-	var sums [2]*report.Summary
+	var sums [2]*results.Summary
 	for i, dir := range positional {
 		s, err := readRun(dir)
 		if err != nil {
@@ -84,7 +85,7 @@ Flags:
 
 // readRun reads a run folder's summary with errors that say which folder
 // and what is wrong with it.
-func readRun(dir string) (*report.Summary, error) {
+func readRun(dir string) (*results.Summary, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -95,9 +96,9 @@ func readRun(dir string) (*report.Summary, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a folder", dir)
 	}
-	s, err := report.ReadSummary(dir)
+	s, err := results.ReadSummary(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: no %s (not a run folder, or the run did not finish writing)", dir, report.SummaryFile)
+		return nil, fmt.Errorf("%s: no %s (not a run folder, or the run did not finish writing)", dir, results.SummaryFile)
 	}
 	return s, err
 }

@@ -23,6 +23,7 @@ const (
 	exitFailure     = 1 // the run could not be done (or a token was rejected)
 	exitUsage       = 2 // bad command line or scenario
 	exitDegraded    = 3 // the run finished, but a store failed during it: see warnings
+	exitIncomplete  = 4 // a run failed: the folder holds the runs before it
 	exitInterrupted = 130
 )
 
@@ -95,6 +96,7 @@ Examples:
 
 Exit status: 0 ok; 1 failure; 2 bad command line or scenario;
 3 the run finished but a store failed during it (degraded: see the warnings);
+4 a run failed and ended the plan (the run folder holds the runs done before it);
 130 interrupted (the run folder holds what was measured).
 `)
 }

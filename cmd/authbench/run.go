@@ -18,12 +18,9 @@ import (
 	"github.com/authbench/authbench/scenarios"
 )
 
-// Wired by the files that bring Redis and the report; nil means the
-// feature is absent and the runner says so.
-var (
-	redisConnector runner.RedisConnector
-	finishRun      func(dir string) error
-)
+// Wired by the file that brings Redis; nil means the feature is absent
+// and the runner says so.
+var redisConnector runner.RedisConnector
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -42,8 +39,10 @@ full, revocation, cluster, example-custom) — and writes a run folder
 OUT/<UTC time>-<scenario>/ with summary.json, bench.txt, hdr/, report.md and
 charts; OUT/latest points at the newest. A run never overwrites another.
 
-Ctrl-C stops the current run and still writes what was measured, marked as
-interrupted; a second Ctrl-C exits at once.
+Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) stops the current run and still writes
+what was measured, marked as interrupted; a second signal exits at once.
+A run that fails ends the plan: the runs done before it are written, marked
+incomplete (exit status 4).
 
 Examples:
   authbench run quick
@@ -113,13 +112,30 @@ Flags:
 		fmt.Fprintf(stdout, "%s: %d runs, about %s\n", j.s.Name, len(j.plan), scenarios.RoughDuration(scenarios.EstimateDuration(j.plan)))
 		res, err := runner.Run(ctx, j.s, j.plan, runner.Options{
 			Out: *out, Stdout: stdout, Stderr: stderr, Bars: bars, Version: version,
-			Redis: redisConnector, Finish: finishRun,
+			Redis: redisConnector,
 		})
+		if res == nil {
+			if errors.Is(err, runner.ErrInterrupted) {
+				fmt.Fprintln(stdout, "interrupted before anything was measured")
+				return exitInterrupted
+			}
+			fmt.Fprintf(stderr, "authbench run: %v\n", err)
+			return exitFailure
+		}
+		// The measurements are on disk; the report is drawn from them.
+		if rerr := renderReport(res.Dir); rerr != nil {
+			fmt.Fprintf(stderr, "authbench run: writing the report: %v (the measurements are in %s; authbench report %s tries again)\n", rerr, res.Dir, res.Dir)
+			return exitFailure
+		}
 		switch {
 		case errors.Is(err, runner.ErrInterrupted):
 			fmt.Fprintf(stdout, "interrupted: what was measured is in %s\n", res.Dir)
 			return exitInterrupted
-		case err != nil:
+		case errors.Is(err, runner.ErrIncomplete):
+			fmt.Fprintf(stderr, "authbench run: %v\n", err)
+			fmt.Fprintf(stdout, "incomplete: the %d runs done are in %s\n", len(res.Summary.Runs), res.Dir)
+			return exitIncomplete
+		case err != nil: // not returned with an outcome today; never silently dropped
 			fmt.Fprintf(stderr, "authbench run: %v\n", err)
 			return exitFailure
 		}
@@ -141,12 +157,13 @@ func flagText(f *flag.Flag) string {
 	return "--" + f.Name + " " + v
 }
 
-// interruptible returns a context cancelled by the first SIGINT or
-// SIGTERM; a second one exits at once.
+// interruptible returns a context cancelled by the first SIGINT, SIGTERM,
+// SIGHUP (the terminal closed) or SIGQUIT; a second one exits at once.
+// Each would otherwise kill the process and lose every finished run.
 func interruptible(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	done := make(chan struct{})
 	go func() {
 		select {

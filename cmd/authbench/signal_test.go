@@ -20,7 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/internal/redistest"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/stalltest"
 )
 
@@ -266,12 +266,12 @@ func writeScenario(t *testing.T, dir, yaml string) string {
 	return p
 }
 
-// TestInterruptBinary sends SIGINT or SIGTERM to authbench halfway through
-// a session-redis run: it must exit 130 soon after, with a complete run
-// folder marked interrupted, and its private redis-server stopped in order
-// (process gone, working folder removed).
+// TestInterruptBinary sends SIGINT, SIGTERM, SIGHUP (the terminal closed)
+// or SIGQUIT to authbench halfway through a session-redis run: it must exit
+// 130 soon after, with a complete run folder marked interrupted, and its
+// private redis-server stopped in order (process gone, working folder removed).
 func TestInterruptBinary(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			const duration = 10 * time.Second
@@ -299,18 +299,18 @@ func TestInterruptBinary(t *testing.T) {
 			if _, err := os.Stat(rdir); !os.IsNotExist(err) {
 				t.Errorf("redis-server's folder %s is still there (stat: %v): it was not stopped in order", rdir, err)
 			}
-			sum, err := report.ReadSummary(filepath.Join(dir, "results", "latest"))
+			sum, err := results.ReadSummary(filepath.Join(dir, "results", "latest"))
 			if err != nil {
 				t.Fatalf("no complete run folder: %v (results: %q)", err, runFolders(t, filepath.Join(dir, "results")))
 			}
-			if !sum.Interrupted || len(sum.Runs) != 1 || !sum.Runs[0].Interrupted {
-				t.Fatalf("interrupted=%v runs=%d, want an interrupted summary with the partial run", sum.Interrupted, len(sum.Runs))
+			if !sum.Interrupted || sum.State != results.StateInterrupted || len(sum.Runs) != 1 || !sum.Runs[0].Interrupted {
+				t.Fatalf("interrupted=%v state=%q runs=%d, want an interrupted summary with the partial run", sum.Interrupted, sum.State, len(sum.Runs))
 			}
 			run := sum.Runs[0]
 			t.Logf("summary: interrupted=%v duration_s=%.2f validations=%d errors=%d warnings=%q",
-				sum.Interrupted, run.DurationS, run.Ops[report.OpValidate].Count, run.Outcomes.Errors, sum.Warnings)
-			if run.DurationS <= 0.5 || run.DurationS >= duration.Seconds()-1 || run.Ops[report.OpValidate].Count == 0 {
-				t.Errorf("duration_s=%.2f validations=%d: want the part measured before the signal", run.DurationS, run.Ops[report.OpValidate].Count)
+				sum.Interrupted, run.DurationS, run.Ops[results.OpValidate].Count, run.Outcomes.Errors, sum.Warnings)
+			if run.DurationS <= 0.5 || run.DurationS >= duration.Seconds()-1 || run.Ops[results.OpValidate].Count == 0 {
+				t.Errorf("duration_s=%.2f validations=%d: want the part measured before the signal", run.DurationS, run.Ops[results.OpValidate].Count)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "results", "latest", "report.md")); err != nil {
 				t.Errorf("report.md: %v", err)
@@ -400,7 +400,7 @@ func TestRedisKilledBinary(t *testing.T) {
 	if strings.Contains(stderr, "pool.go") {
 		t.Errorf("go-redis log lines on stderr")
 	}
-	sum, err := report.ReadSummary(filepath.Join(dir, "results", "latest"))
+	sum, err := results.ReadSummary(filepath.Join(dir, "results", "latest"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestRedisKilledBinary(t *testing.T) {
 	}
 }
 
-func timelineErrors(r report.Run) []int64 {
+func timelineErrors(r results.Run) []int64 {
 	var out []int64
 	for _, s := range r.Timeline {
 		out = append(out, s.Errors)

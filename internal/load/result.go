@@ -4,6 +4,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/authbench/authbench/internal/results"
 )
 
 // Result is what one run of the engine measured. Counts and histograms
@@ -39,16 +41,9 @@ type Result struct {
 	Hiccups *hdrhistogram.Histogram
 }
 
-// Outcomes is the outcome matrix of the measured validations.
-type Outcomes struct {
-	Accepted, Rejected, Errors int64
-	// Cancelled counts validations the engine cancelled itself, still in
-	// flight at the end of the grace period: not the backend's errors.
-	Cancelled                                       int64
-	FalseAccepts, FalseRejects                      int64
-	ExpectedValid, ExpectedRevoked, ExpectedExpired int64
-	Undecided                                       int64
-}
+// Outcomes is the outcome matrix of the measured validations, as
+// summary.json records it: the engine fills the contract's type itself.
+type Outcomes = results.Outcomes
 
 // Revocation is what logouts and replays showed.
 type Revocation struct {

@@ -15,6 +15,9 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/authbench/authbench/internal/figure"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // Skip records a chart that was not drawn and why.
@@ -26,14 +29,14 @@ type Skip struct {
 // Charts builds every chart the run's data supports, in report order, and
 // lists those it could not draw. dir is the run folder, read for the
 // histogram logs of the latency spectrum.
-func Charts(dir string, s *Summary) ([]*Figure, []Skip) {
+func Charts(dir string, s *results.Summary) ([]*figure.Figure, []Skip) {
 	return newView(s).figures(dir)
 }
 
-func (v *view) figures(dir string) ([]*Figure, []Skip) {
-	var figs []*Figure
+func (v *view) figures(dir string) ([]*figure.Figure, []Skip) {
+	var figs []*figure.Figure
 	var skips []Skip
-	add := func(name string, f *Figure, reason string) {
+	add := func(name string, f *figure.Figure, reason string) {
 		if f == nil {
 			skips = append(skips, Skip{Chart: name, Reason: reason})
 			return
@@ -98,7 +101,7 @@ func (v *view) loadHistograms(dir string) (map[string]*hdrhistogram.Histogram, e
 	for _, b := range v.headlineBackends() {
 		var merged *hdrhistogram.Histogram
 		for _, r := range v.runs[v.headline][b] {
-			h, err := ReadHistogram(HistogramPath(dir, r.ID, OpValidate))
+			h, err := results.ReadHistogram(results.HistogramPath(dir, r.ID, results.OpValidate))
 			if errors.Is(err, fs.ErrNotExist) {
 				missing = append(missing, r.ID)
 				continue
@@ -117,7 +120,7 @@ func (v *view) loadHistograms(dir string) (map[string]*hdrhistogram.Histogram, e
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no validate histogram logs in %s", HDRDir+"/")
+		return nil, fmt.Errorf("no validate histogram logs in %s", results.HDRDir+"/")
 	}
 	return out, nil
 }
@@ -132,8 +135,8 @@ var spectrumTicks = []struct {
 // spectrumFigure draws validate latency against percentile on a log
 // 1/(1−p) axis, the way HdrHistogram plots do: each decade to the right is
 // one more nine.
-func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*Figure, string) {
-	f := newFigure("latency-spectrum", "Validate latency by percentile"+v.at(v.headline), 1, 1)
+func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*figure.Figure, string) {
+	f := figure.New("latency-spectrum", "Validate latency by percentile"+v.at(v.headline), 1, 1)
 	p := f.Plots[0][0]
 	p.X.Label.Text = "percentile (log scale of 1/(1−p))"
 	p.Y.Label.Text = "validate latency (log scale)"
@@ -143,21 +146,21 @@ func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*Figure
 		ticks = append(ticks, plot.Tick{Value: t.x, Label: t.label})
 	}
 	p.X.Tick.Marker = ticks
-	useLogDurations(&p.Y)
+	figure.UseLogDurations(&p.Y)
 	p.Add(plotter.NewGrid())
 	maxX := 2.0
 	clamped := false
 	for _, b := range v.headlineBackends() {
 		h, ok := hists[b]
 		if !ok {
-			f.note("%s: no histogram log, not drawn.", b)
+			f.Note("%s: no histogram log, not drawn.", b)
 			continue
 		}
 		// The tail is only known as far as the sample reaches: beyond
 		// 1/(1−p) = count there is less than one request per point.
 		limit := math.Min(1e5, float64(h.TotalCount()))
 		if limit < 2 {
-			f.note("%s: too few validations for a spectrum.", b)
+			f.Note("%s: too few validations for a spectrum.", b)
 			continue
 		}
 		var xys plotter.XYs
@@ -175,16 +178,16 @@ func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*Figure
 			continue
 		}
 		st := v.styleFor(b)
-		l.LineStyle = st.line(vg.Points(1.6))
+		l.LineStyle = st.Line(vg.Points(1.6))
 		p.Add(l)
-		f.addSeries(b, st, kindLine)
+		f.AddSeries(b, st, figure.KindLine)
 	}
 	if len(f.Series) == 0 {
 		return nil, "no backend at the headline point has a validate histogram log"
 	}
 	p.X.Min, p.X.Max = 2, maxX
 	if clamped {
-		f.note("Latencies recorded as 0 are drawn at 1 ns (a log axis has no zero).")
+		f.Note("Latencies recorded as 0 are drawn at 1 ns (a log axis has no zero).")
 	}
 	f.Caption = fmt.Sprintf("Validate latency at every percentile from the merged histogram logs of all repeats%s; each step right adds a nine. Measured from the intended start of each request (open model: coordinated omission corrected).", v.at(v.headline))
 	return f, ""
@@ -192,10 +195,10 @@ func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*Figure
 
 // throughputFigure draws the median validate throughput per backend at
 // the headline point, with whiskers over the repeats.
-func (v *view) throughputFigure() (*Figure, string) {
+func (v *view) throughputFigure() (*figure.Figure, string) {
 	bs := v.headlineBackends()
 	n := v.stats[v.headline][bs[0]].n
-	f := newFigure("throughput", "Validate throughput per backend"+v.at(v.headline), 1, 1)
+	f := figure.New("throughput", "Validate throughput per backend"+v.at(v.headline), 1, 1)
 	p := f.Plots[0][0]
 	p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 	useCI := true
@@ -207,8 +210,8 @@ func (v *view) throughputFigure() (*Figure, string) {
 		}
 		all = append(all, st.thrVals...)
 	}
-	logY := countAxis(&p.Y, "validations per second", all)
-	labels := newPointLabels()
+	logY := figure.CountAxis(&p.Y, "validations per second", all)
+	labels := figure.NewPointLabels()
 	for i, b := range bs {
 		st := v.stats[v.headline][b]
 		lo, hi := st.thrVals[0], st.thrVals[len(st.thrVals)-1]
@@ -216,17 +219,17 @@ func (v *view) throughputFigure() (*Figure, string) {
 			lo, hi = st.thr.Lo, st.thr.Hi
 		}
 		sty := v.styleFor(b)
-		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.thr.Center}, lo: []float64{lo}, hi: []float64{hi}, width: 0.7, style: sty, logBase: logY})
-		labels.add(float64(i), hi, countTick(st.thr.Center)+"/s")
-		f.addSeries(b, sty, kindBar)
+		p.Add(&figure.Bars{Xs: []float64{float64(i)}, Ys: []float64{st.thr.Center}, Lo: []float64{lo}, Hi: []float64{hi}, Width: 0.7, Style: sty, LogBase: logY})
+		labels.Add(float64(i), hi, figure.CountTick(st.thr.Center)+"/s")
+		f.AddSeries(b, sty, figure.KindBar)
 	}
-	p.Add(&barLabels{labels})
+	p.Add(&figure.BarLabels{PointLabels: labels})
 	if logY {
 		p.Y.Max *= 2
 	} else {
 		p.Y.Max *= 1.1
 	}
-	nominalX(p, bs, (f.Width-2*vg.Inch)/vg.Length(len(bs)))
+	figure.NominalX(p, bs, (f.Width-2*vg.Inch)/vg.Length(len(bs)))
 	if useCI {
 		f.Caption = fmt.Sprintf("Bars: median validate throughput over the repeats%s; whiskers: its %.0f%% confidence interval.", v.at(v.headline), confidence*100)
 	} else {
@@ -239,12 +242,12 @@ var percentileNames = []string{"p50", "p99", "p99.9"}
 
 // percentilesFigure draws grouped bars of p50, p99 and p99.9 per backend
 // on a log axis, as tails can be decades above the median.
-func (v *view) percentilesFigure() (*Figure, string) {
+func (v *view) percentilesFigure() (*figure.Figure, string) {
 	bs := v.headlineBackends()
-	f := newFigure("percentiles", "Validate latency percentiles per backend"+v.at(v.headline), 1, 1)
+	f := figure.New("percentiles", "Validate latency percentiles per backend"+v.at(v.headline), 1, 1)
 	p := f.Plots[0][0]
 	p.Y.Label.Text = "validate latency (log scale)"
-	useLogDurations(&p.Y)
+	figure.UseLogDurations(&p.Y)
 	p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 	w := 0.8 / float64(len(bs))
 	dropped := false
@@ -259,12 +262,12 @@ func (v *view) percentilesFigure() (*Figure, string) {
 			}
 		}
 		sty := v.styleFor(b)
-		p.Add(&bars{xs: xs, ys: vals, width: w * 0.9, style: sty, logBase: true})
-		f.addSeries(b, sty, kindBar)
+		p.Add(&figure.Bars{Xs: xs, Ys: vals, Width: w * 0.9, Style: sty, LogBase: true})
+		f.AddSeries(b, sty, figure.KindBar)
 	}
-	nominalX(p, percentileNames, vg.Inch)
+	figure.NominalX(p, percentileNames, vg.Inch)
 	if dropped {
-		f.note("Percentiles of 0 ns are not drawn (a log axis has no zero).")
+		f.Note("Percentiles of 0 ns are not drawn (a log axis has no zero).")
 	}
 	f.Caption = fmt.Sprintf("Median over repeats of each run's validate p50, p99 and p99.9%s.", v.at(v.headline))
 	return f, ""
@@ -273,11 +276,11 @@ func (v *view) percentilesFigure() (*Figure, string) {
 // sweepFigures draws, for each swept parameter with at least two values,
 // throughput and p99 against it, the other swept parameters held at their
 // headline values.
-func (v *view) sweepFigures() ([]*Figure, []Skip) {
+func (v *view) sweepFigures() ([]*figure.Figure, []Skip) {
 	if len(v.s.Sweep) == 0 {
 		return nil, []Skip{{Chart: "sweeps", Reason: "the scenario sweeps no parameter"}}
 	}
-	var figs []*Figure
+	var figs []*figure.Figure
 	var skips []Skip
 	headVals := v.pointValues(v.headline)
 	for k, path := range v.s.Sweep {
@@ -312,13 +315,13 @@ func (v *view) pointValues(pt string) []string {
 	return nil
 }
 
-func (v *view) sweepFigure(k int, path string, along []string) *Figure {
-	f := newFigure("sweep-"+strings.ReplaceAll(path, ".", "-"), "Throughput and p99 against "+path, 1, 2)
+func (v *view) sweepFigure(k int, path string, along []string) *figure.Figure {
+	f := figure.New("sweep-"+strings.ReplaceAll(path, ".", "-"), "Throughput and p99 against "+path, 1, 2)
 	thr, lat := f.Plots[0][0], f.Plots[0][1]
 	thr.Title.Text = "validate throughput"
 	lat.Title.Text = "validate latency p99"
 	lat.Y.Label.Text = "p99 (log scale)"
-	useLogDurations(&lat.Y)
+	figure.UseLogDurations(&lat.Y)
 
 	// Numeric values go on a numeric axis (log when they span a decade,
 	// as concurrency sweeps do); anything else on evenly spaced names.
@@ -359,7 +362,7 @@ func (v *view) sweepFigure(k int, path string, along []string) *Figure {
 		p.X.Label.Text = xlabel
 		p.Add(plotter.NewGrid())
 		if !numeric {
-			nominalX(p, labels, vg.Inch)
+			figure.NominalX(p, labels, vg.Inch)
 		}
 	}
 	var all []float64
@@ -368,7 +371,7 @@ func (v *view) sweepFigure(k int, path string, along []string) *Figure {
 			all = append(all, st.thr.Center)
 		}
 	}
-	countAxis(&thr.Y, "validations per second", all)
+	figure.CountAxis(&thr.Y, "validations per second", all)
 	dropped := false
 	for _, b := range v.backends {
 		var txy, lxy plotter.XYs
@@ -392,10 +395,10 @@ func (v *view) sweepFigure(k int, path string, along []string) *Figure {
 		if len(lxy) > 0 {
 			addLine(lat, lxy, sty)
 		}
-		f.addSeries(b, sty, kindLinePoints)
+		f.AddSeries(b, sty, figure.KindLinePoints)
 	}
 	if dropped {
-		f.note("p99 values of 0 ns are not drawn (a log axis has no zero).")
+		f.Note("p99 values of 0 ns are not drawn (a log axis has no zero).")
 	}
 	others := ""
 	if len(v.s.Sweep) > 1 {
@@ -412,12 +415,12 @@ func (v *view) sweepFigure(k int, path string, along []string) *Figure {
 	return f
 }
 
-func addLine(p *plot.Plot, xys plotter.XYs, st seriesStyle) {
+func addLine(p *plot.Plot, xys plotter.XYs, st figure.Style) {
 	l, s, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return
 	}
-	l.LineStyle = st.line(vg.Points(1.6))
+	l.LineStyle = st.Line(vg.Points(1.6))
 	s.Color, s.Shape = st.Color, st.Glyph
 	s.Radius = vg.Points(2.5)
 	p.Add(l, s)
@@ -439,12 +442,12 @@ func (v *view) revocationBackends() []string {
 // accepted after revocation (top) and the exposure window p50/p99/max
 // (bottom). The panels are stacked, each the full width, so that a run of
 // many backends keeps its names and value labels apart.
-func (v *view) revocationFigure() (*Figure, string) {
+func (v *view) revocationFigure() (*figure.Figure, string) {
 	bs := v.revocationBackends()
 	if len(bs) == 0 {
 		return nil, "no revoked credential was replayed (revocation.rate or revocation.replay is 0)"
 	}
-	f := newFigure("revocation", "Revocation: replayed revoked credentials"+v.at(v.headline), 2, 1)
+	f := figure.New("revocation", "Revocation: replayed revoked credentials"+v.at(v.headline), 2, 1)
 	f.Height = 8.5 * vg.Inch
 	share, exp := f.Plots[0][0], f.Plots[1][0]
 	share.Y.Label.Text = "accepted after revocation (% of replayed)"
@@ -471,14 +474,14 @@ func (v *view) revocationFigure() (*Figure, string) {
 	// with zeros in a band of their own; otherwise linear, which shows
 	// zero windows as they are (a flat stub on the axis).
 	logY := max > 0 && max/minPos >= 100
-	var band zeroBand
+	var band figure.ZeroBand
 	if logY {
-		useLogDurations(&exp.Y)
+		figure.UseLogDurations(&exp.Y)
 		exp.Y.Label.Text = "exposure window (log scale)"
 		exp.Y.Min = minPos / 3
 		if zero {
-			band = newZeroBand(minPos, max)
-			useZeroBand(exp, &exp.Y, band, true)
+			band = figure.NewZeroBand(minPos, max)
+			figure.UseZeroBand(exp, &exp.Y, band, true)
 		}
 	} else {
 		exp.Y.Label.Text = "exposure window"
@@ -487,13 +490,13 @@ func (v *view) revocationFigure() (*Figure, string) {
 	}
 	exp.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 	w := 0.8 / float64(len(bs))
-	shareLabels := newPointLabels()
+	shareLabels := figure.NewPointLabels()
 	var zeroNames []string
 	for i, b := range bs {
 		st := v.stats[v.headline][b]
 		sty := v.styleFor(b)
-		share.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.exposedShare * 100}, width: 0.7, style: sty, zeroStub: true})
-		shareLabels.add(float64(i), st.exposedShare*100, shortPct(st.exposedShare))
+		share.Add(&figure.Bars{Xs: []float64{float64(i)}, Ys: []float64{st.exposedShare * 100}, Width: 0.7, Style: sty, ZeroStub: true})
+		shareLabels.Add(float64(i), st.exposedShare*100, shortPct(st.exposedShare))
 		var xs, ys []float64
 		for g := range stats {
 			xs = append(xs, float64(g)+(float64(i)-float64(len(bs)-1)/2)*w)
@@ -506,23 +509,23 @@ func (v *view) revocationFigure() (*Figure, string) {
 		if values[b][2] == 0 {
 			zeroNames = append(zeroNames, b)
 		}
-		exp.Add(&bars{xs: xs, ys: ys, width: w * 0.9, style: sty, logBase: logY, zeroStub: true})
-		f.addSeries(b, sty, kindBar)
+		exp.Add(&figure.Bars{Xs: xs, Ys: ys, Width: w * 0.9, Style: sty, LogBase: logY, ZeroStub: true})
+		f.AddSeries(b, sty, figure.KindBar)
 	}
-	share.Add(&barLabels{shareLabels})
-	nominalX(share, bs, (f.Width-2.5*vg.Inch)/vg.Length(len(bs)))
+	share.Add(&figure.BarLabels{PointLabels: shareLabels})
+	figure.NominalX(share, bs, (f.Width-2.5*vg.Inch)/vg.Length(len(bs)))
 	share.Y.Min, share.Y.Max = 0, 112
 	share.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0%"}, {Value: 25}, {Value: 50, Label: "50%"}, {Value: 75}, {Value: 100, Label: "100%"}}
-	nominalX(exp, stats, vg.Inch)
+	figure.NominalX(exp, stats, vg.Inch)
 	if max == 0 {
 		exp.Y.Max = 1e6 // an empty frame of 1 ms rather than a degenerate axis
 	}
 	if len(zeroNames) > 0 {
 		where := "drawn as a flat stub on the 0 line"
 		if logY {
-			where = fmt.Sprintf("drawn in the shaded band marked %q", zeroLabel)
+			where = fmt.Sprintf("drawn in the shaded band marked %q", figure.ZeroLabel)
 		}
-		f.note("%s never accepted a revoked credential: exposure window 0, %s.", strings.Join(zeroNames, ", "), where)
+		f.Note("%s never accepted a revoked credential: exposure window 0, %s.", strings.Join(zeroNames, ", "), where)
 	}
 	f.Caption = fmt.Sprintf("Top: share of the revoked credentials replayed by the attacker that were accepted at least once after their revocation. Bottom: time from revocation to the last accepted replay, over replayed credentials (0 when never accepted). Medians over repeats%s.", v.at(v.headline))
 	return f, ""
@@ -547,7 +550,7 @@ func (durLinearTicks) Ticks(min, max float64) []plot.Tick {
 			if ticks[i].Value == 0 {
 				ticks[i].Label = "0"
 			} else {
-				ticks[i].Label = durTick(ticks[i].Value)
+				ticks[i].Label = figure.DurTick(ticks[i].Value)
 			}
 		}
 	}
@@ -558,18 +561,18 @@ func (durLinearTicks) Ticks(min, max float64) []plot.Tick {
 // p99 (what a stolen, revoked credential is worth): the note's argument in
 // one picture. A zero exposure cannot sit on a log axis, so it is drawn in
 // a band of its own under every non-zero value (see zeroBand).
-func (v *view) tradeoffFigure() (*Figure, string) {
+func (v *view) tradeoffFigure() (*figure.Figure, string) {
 	bs := v.revocationBackends()
 	if len(bs) == 0 {
 		return nil, "no revoked credential was replayed, so there is no exposure to set against cost"
 	}
-	f := newFigure("tradeoff", "Cost against revocability"+v.at(v.headline), 1, 1)
+	f := figure.New("tradeoff", "Cost against revocability"+v.at(v.headline), 1, 1)
 	f.Height = 5.5 * vg.Inch
 	p := f.Plots[0][0]
 	p.X.Label.Text = "validate latency p99 (log scale): cheaper to the left"
 	p.Y.Label.Text = "exposure p99 (log scale)"
-	useLogDurations(&p.X)
-	useLogDurations(&p.Y)
+	figure.UseLogDurations(&p.X)
+	figure.UseLogDurations(&p.Y)
 	p.Add(plotter.NewGrid())
 	minPos, maxExp := math.Inf(1), 0.0
 	for _, b := range bs {
@@ -582,15 +585,15 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 		minPos, maxExp = 1e6, 1e6 // no backend was ever exposed: a band under 1 ms
 	}
 	// The axis reaches 3× the largest exposure (room for labels).
-	band := newZeroBand(minPos, 3*maxExp)
+	band := figure.NewZeroBand(minPos, 3*maxExp)
 	for _, b := range bs {
 		if st := v.stats[v.headline][b]; st.p99 > 0 && st.expP99 <= 0 {
 			// The band goes under the points: plotters draw in order.
-			useZeroBand(p, &p.Y, band, true)
+			figure.UseZeroBand(p, &p.Y, band, true)
 			break
 		}
 	}
-	labels := newPointLabels()
+	labels := figure.NewPointLabels()
 	var zeros, noLatency []string
 	for _, b := range bs {
 		st := v.stats[v.headline][b]
@@ -610,8 +613,8 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 		}
 		sc.Color, sc.Shape, sc.Radius = sty.Color, sty.Glyph, vg.Points(5)
 		p.Add(sc)
-		labels.add(st.p99, y, b)
-		f.addSeries(b, sty, kindPoint)
+		labels.Add(st.p99, y, b)
+		f.AddSeries(b, sty, figure.KindPoint)
 	}
 	if len(f.Series) == 0 {
 		return nil, "no backend with replays has a validate p99"
@@ -623,10 +626,10 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 	p.Y.Max *= 3
 	if len(zeros) > 0 {
 		p.Y.Min = band.Bottom
-		f.note("%s never accepted a revoked credential (exposure 0): drawn in the shaded band at the bottom, marked %q, below every non-zero exposure.", strings.Join(zeros, ", "), zeroLabel)
+		f.Note("%s never accepted a revoked credential (exposure 0): drawn in the shaded band at the bottom, marked %q, below every non-zero exposure.", strings.Join(zeros, ", "), figure.ZeroLabel)
 	}
 	if len(noLatency) > 0 {
-		f.note("%s: validate p99 of 0, not drawn.", strings.Join(noLatency, ", "))
+		f.Note("%s: validate p99 of 0, not drawn.", strings.Join(noLatency, ", "))
 	}
 	f.Caption = fmt.Sprintf("One point per backend%s: validate p99 (median over repeats) against exposure-window p99. Cheaper to the left, safer (shorter exposure) lower down: fast and revocable is the lower left.", v.at(v.headline))
 	return f, ""
@@ -635,8 +638,8 @@ func (v *view) tradeoffFigure() (*Figure, string) {
 // timelineFigure draws per-second throughput and p99 of each backend over
 // its first repeat at the headline point, with logouts per second below
 // when there were any.
-func (v *view) timelineFigure() (*Figure, string) {
-	runs := map[string]*Run{}
+func (v *view) timelineFigure() (*figure.Figure, string) {
+	runs := map[string]*results.Run{}
 	revs := false
 	longest := 0
 	for _, b := range v.headlineBackends() {
@@ -662,26 +665,26 @@ func (v *view) timelineFigure() (*Figure, string) {
 	if revs {
 		rows = 3
 	}
-	f := newFigure("timeline", "Timeline of the first repeat"+v.at(v.headline), rows, 1)
+	f := figure.New("timeline", "Timeline of the first repeat"+v.at(v.headline), rows, 1)
 	f.Height = vg.Length(rows) * 2.4 * vg.Inch
 	thr, lat := f.Plots[0][0], f.Plots[1][0]
 	thr.Title.Text = "validate throughput per second"
 	lat.Title.Text = "validate latency p99 per second"
 	lat.Y.Label.Text = "p99 (log scale)"
-	useLogDurations(&lat.Y)
+	figure.UseLogDurations(&lat.Y)
 	var all []float64
 	for _, r := range runs {
 		for _, s := range r.Timeline {
 			all = append(all, s.ThroughputPerS)
 		}
 	}
-	countAxis(&thr.Y, "validations/s", all)
+	figure.CountAxis(&thr.Y, "validations/s", all)
 	var rev *plot.Plot
 	if revs {
 		rev = f.Plots[2][0]
 		rev.Title.Text = "revocations (logouts) per second"
 		rev.Y.Label.Text = "logouts/s"
-		rev.Y.Tick.Marker = countTicks{}
+		rev.Y.Tick.Marker = figure.CountTicks{}
 	}
 	for i := range f.Plots {
 		f.Plots[i][0].Add(plotter.NewGrid())
@@ -712,14 +715,14 @@ func (v *view) timelineFigure() (*Figure, string) {
 			addLine(lat, lxy, sty)
 		}
 		revSeries[b] = rxy
-		f.addSeries(b, sty, kindLinePoints)
+		f.AddSeries(b, sty, figure.KindLinePoints)
 	}
 	if rev != nil {
 		// The revoker follows the scenario, so every backend usually
 		// gets the same logouts; identical lines would hide each other,
 		// so one grey line stands for all of them then.
 		if sameSeries(revSeries) {
-			addLine(rev, revSeries[f.Series[0]], seriesStyle{Color: color.RGBA{0x5a, 0x5a, 0x5a, 0xff}, Glyph: draw.CircleGlyph{}})
+			addLine(rev, revSeries[f.Series[0]], figure.Style{Color: color.RGBA{0x5a, 0x5a, 0x5a, 0xff}, Glyph: draw.CircleGlyph{}})
 			rev.Title.Text += " (the same for every backend)"
 		} else {
 			for _, b := range f.Series {
@@ -729,7 +732,7 @@ func (v *view) timelineFigure() (*Figure, string) {
 		rev.Y.Min = 0
 	}
 	if dropped {
-		f.note("Seconds without a measured p99 (no validation finished) are not drawn on the p99 panel.")
+		f.Note("Seconds without a measured p99 (no validation finished) are not drawn on the p99 panel.")
 	}
 	f.Caption = "Per-second figures of each backend's first repeat" + v.at(v.headline) + "."
 	return f, ""
@@ -756,7 +759,7 @@ func sameSeries(m map[string]plotter.XYs) bool {
 }
 
 // tokenFigure draws the bytes a client sends per request for each backend.
-func (v *view) tokenFigure() (*Figure, string) {
+func (v *view) tokenFigure() (*figure.Figure, string) {
 	bs := v.headlineBackends()
 	any := false
 	for _, b := range bs {
@@ -765,38 +768,25 @@ func (v *view) tokenFigure() (*Figure, string) {
 	if !any {
 		return nil, "no run recorded a token size"
 	}
-	f := newFigure("token-size", "Credential size per backend", 1, 1)
+	f := figure.New("token-size", "Credential size per backend", 1, 1)
 	p := f.Plots[0][0]
 	p.Y.Label.Text = "bytes on the wire per request"
 	p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
-	labels := newPointLabels()
+	labels := figure.NewPointLabels()
 	max := 0.0
 	for i, b := range bs {
 		st := v.stats[v.headline][b]
 		sty := v.styleFor(b)
-		p.Add(&bars{xs: []float64{float64(i)}, ys: []float64{st.tokenBytes}, width: 0.7, style: sty})
-		labels.add(float64(i), st.tokenBytes, fmt.Sprintf("%.0f", st.tokenBytes))
+		p.Add(&figure.Bars{Xs: []float64{float64(i)}, Ys: []float64{st.tokenBytes}, Width: 0.7, Style: sty})
+		labels.Add(float64(i), st.tokenBytes, fmt.Sprintf("%.0f", st.tokenBytes))
 		max = math.Max(max, st.tokenBytes)
-		f.addSeries(b, sty, kindBar)
+		f.AddSeries(b, sty, figure.KindBar)
 	}
-	labels.style.XAlign = draw.XLeft
-	p.Add(&barLabels{labels})
-	nominalX(p, bs, (f.Width-2*vg.Inch)/vg.Length(len(bs)))
+	p.Add(&figure.BarLabels{PointLabels: labels})
+	figure.NominalX(p, bs, (f.Width-2*vg.Inch)/vg.Length(len(bs)))
 	p.Y.Min, p.Y.Max = 0, max*1.15
 	f.Caption = "Median size of the credential a client presents with each request (the token, or the session ID)."
 	return f, ""
-}
-
-// barLabels centres a value above each bar.
-type barLabels struct{ *pointLabels }
-
-func (l *barLabels) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	sty := l.style
-	sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
-	for i, s := range l.texts {
-		c.FillText(sty, vg.Point{X: trX(l.xs[i]), Y: trY(l.ys[i]) + vg.Points(3)}, s)
-	}
 }
 
 // sortedKeys returns the keys of m in order, for deterministic output.
@@ -807,4 +797,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// styleFor gives a backend the style of its position in Summary.Backends,
+// the same in every chart of a run.
+func (v *view) styleFor(backend string) figure.Style {
+	return figure.StyleFor(v.colorIndex[backend])
+}
+
+// colorFor is the backend's colour, for marks that carry no other cue.
+func (v *view) colorFor(backend string) color.Color {
+	return v.styleFor(backend).Color
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/authbench/authbench/internal/results"
 )
 
 // Verdict is what a run's numbers say about a claim.
@@ -70,7 +72,7 @@ const (
 
 // CheckClaims checks every claim of the source note against s, using only
 // the runs of s that were free of faults (see faultFree).
-func CheckClaims(s *Summary) []Claim {
+func CheckClaims(s *results.Summary) []Claim {
 	clean, left := faultFree(s)
 	v := newView(clean)
 	v.leftOut = left
@@ -115,7 +117,7 @@ type LeftOut struct {
 const defaultMaxErrorShare = 0.001
 
 // maxErrorShare reads max_error_share from the recorded scenario.
-func maxErrorShare(s *Summary) float64 {
+func maxErrorShare(s *results.Summary) float64 {
 	if m, ok := s.Config["max_error_share"].(float64); ok && m >= 0 {
 		return m
 	}
@@ -130,9 +132,9 @@ func maxErrorShare(s *Summary) float64 {
 // signal. In-memory state refusing credentials of another node behind
 // random routing is not a fault, nor is a stateless token refused: those
 // are what the distributed claim measures.
-func Faults(s *Summary) []LeftOut {
+func Faults(s *results.Summary) []LeftOut {
 	limit := maxErrorShare(s)
-	info := map[string]BackendInfo{}
+	info := map[string]results.BackendInfo{}
 	for _, b := range s.Backends {
 		info[b.Name] = b
 	}
@@ -143,10 +145,10 @@ func Faults(s *Summary) []LeftOut {
 		if r.Interrupted {
 			why = append(why, "interrupted")
 		}
-		for _, op := range Ops {
+		for _, op := range results.Ops {
 			o := r.Ops[op]
 			n := o.Errors
-			if op == OpValidate {
+			if op == results.OpValidate {
 				n = max(n, r.Outcomes.Errors)
 			}
 			if total := o.Count; n > 0 && float64(n) > limit*float64(max(total, 1)) {
@@ -154,7 +156,7 @@ func Faults(s *Summary) []LeftOut {
 			}
 		}
 		bi := info[r.Backend]
-		nodes := runNodes(s, r)
+		nodes := runNodes(r)
 		if bi.ImmediateRevocation && r.Outcomes.FalseAccepts > 0 && !(bi.NodeLocal && nodes > 1) {
 			why = append(why, fmt.Sprintf("%s false accepts on a backend that revokes at once", fmtInt(r.Outcomes.FalseAccepts)))
 		}
@@ -172,9 +174,8 @@ func Faults(s *Summary) []LeftOut {
 }
 
 // runNodes is the number of validator nodes of a run.
-func runNodes(s *Summary, r *Run) int {
-	v := &view{s: s}
-	if n, ok := v.param(r, "cluster.nodes"); ok {
+func runNodes(r *results.Run) int {
+	if n, ok := r.Params["cluster.nodes"]; ok {
 		if k, err := strconv.Atoi(n); err == nil {
 			return k
 		}
@@ -183,7 +184,7 @@ func runNodes(s *Summary, r *Run) int {
 }
 
 // faultFree returns s with the faulty runs removed, and those runs.
-func faultFree(s *Summary) (*Summary, []LeftOut) {
+func faultFree(s *results.Summary) (*results.Summary, []LeftOut) {
 	left := Faults(s)
 	if len(left) == 0 {
 		return s, nil
@@ -474,7 +475,7 @@ func (v *view) cutOffByRun() string {
 	if r == nil || r.DurationS <= 0 {
 		return ""
 	}
-	ttlText, ok := v.param(r, "token.ttl")
+	ttlText, ok := r.Params["token.ttl"]
 	if !ok {
 		return ""
 	}
@@ -654,7 +655,7 @@ func (v *view) claimRefresh() Claim {
 	j := v.stats[short.point][jwt]
 	run := v.pointRun(short.point)
 	leeway := time.Duration(0)
-	if l, ok := v.param(run, "token.leeway"); ok {
+	if l, ok := run.Params["token.leeway"]; ok {
 		leeway, _ = time.ParseDuration(l)
 	}
 	bound := 1.25*float64(short.d.Milliseconds()) + float64(leeway.Milliseconds())
@@ -727,7 +728,7 @@ func (v *view) ttlPoints() []ttlPoint {
 		if r == nil || !v.sameParamsExcept(head, r, "token.ttl") {
 			continue
 		}
-		ttl, ok := v.param(r, "token.ttl")
+		ttl, ok := r.Params["token.ttl"]
 		if !ok {
 			continue
 		}
@@ -744,7 +745,7 @@ func (v *view) ttlPoints() []ttlPoint {
 
 // pointRun returns a run at point pt, the first of the first backend:
 // every run of a point shares the scenario parameters.
-func (v *view) pointRun(pt string) *Run {
+func (v *view) pointRun(pt string) *results.Run {
 	for _, b := range v.backends {
 		if runs := v.runs[pt][b]; len(runs) > 0 {
 			return runs[0]
@@ -754,26 +755,13 @@ func (v *view) pointRun(pt string) *Run {
 }
 
 // sameParamsExcept reports whether runs a and b have the same scenario
-// parameters, skip aside. Parameters are read with param, so one missing
-// from a run's Params still compares through its point or the config.
-func (v *view) sameParamsExcept(a, b *Run, skip string) bool {
-	keys := map[string]bool{}
-	for _, r := range []*Run{a, b} {
-		for k := range r.Params {
-			keys[k] = true
-		}
-		for k := range parsePoint(r.Point) {
-			keys[k] = true
-		}
-	}
-	for k := range keys {
-		if k == skip {
-			continue
-		}
-		x, okx := v.param(a, k)
-		y, oky := v.param(b, k)
-		if okx != oky || x != y {
-			return false
+// parameters, skip aside.
+func (v *view) sameParamsExcept(a, b *results.Run, skip string) bool {
+	for _, pair := range [][2]*results.Run{{a, b}, {b, a}} {
+		for k, x := range pair[0].Params {
+			if y, ok := pair[1].Params[k]; k != skip && (!ok || x != y) {
+				return false
+			}
 		}
 	}
 	return true
@@ -848,8 +836,8 @@ func (v *view) claimDistributed() Claim {
 	pt, nodes, found := "", "", false
 	for i := len(v.points) - 1; i >= 0 && !found; i-- {
 		r := v.pointRun(v.points[i])
-		n, _ := v.param(r, "cluster.nodes")
-		routing, _ := v.param(r, "cluster.routing")
+		n := r.Params["cluster.nodes"]
+		routing := r.Params["cluster.routing"]
 		if k, err := strconv.Atoi(n); err == nil && k >= 2 && (routing == "" || routing == "random") {
 			pt, nodes, found = v.points[i], n, true
 		}
@@ -998,7 +986,7 @@ func (v *view) claimJWE() Claim {
 	return c
 }
 
-func readable(ts *TokenShape) string {
+func readable(ts *results.TokenShape) string {
 	if len(ts.ReadableClaims) == 0 {
 		return "no claim readable without the key"
 	}

@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // sb is how one backend behaves at one point of a synthetic run: medians
@@ -21,7 +24,7 @@ type sb struct {
 	rt, ll, hit float64
 	hasStore    bool
 	noOps       bool
-	procUS      float64 // CPU per validation; 0: not measured
+	procUS      float64 // results.CPU per validation; 0: not measured
 	storeUS     float64
 
 	replayed, exposed int64
@@ -34,7 +37,7 @@ type sb struct {
 
 	logins, refreshes    int64
 	loginP50, refreshP50 float64
-	token                *TokenShape
+	token                *results.TokenShape
 }
 
 // spt is one parameter point of a synthetic run.
@@ -44,8 +47,8 @@ type spt struct {
 }
 
 // synth builds a summary: every backend at every point, repeats times.
-func synth(repeats int, points ...spt) *Summary {
-	s := &Summary{Scenario: "synthetic", Config: map[string]any{}}
+func synth(repeats int, points ...spt) *results.Summary {
+	s := &results.Summary{Scenario: "synthetic", Config: map[string]any{}}
 	seen := map[string]bool{}
 	sweep := map[string]bool{}
 	for _, p := range points {
@@ -74,8 +77,8 @@ func synth(repeats int, points ...spt) *Summary {
 					if b.rt >= 0.5 || b.ll >= 0.5 {
 						declared = 1
 					}
-					s.Backends = append(s.Backends, BackendInfo{Name: b.name, Family: b.fam, Stateful: b.hasStore,
-						StoreLookups: declared, ImmediateRevocation: b.immediate, NodeLocal: b.loc})
+					s.Backends = append(s.Backends, results.BackendInfo{Info: backends.Info{Name: b.name, Family: b.fam, Stateful: b.hasStore,
+						StoreLookups: declared, ImmediateRevocation: b.immediate, NodeLocal: b.loc}})
 				}
 				id++
 				params := map[string]string{"load.clients": "8", "cluster.nodes": "1", "token.ttl": "15m"}
@@ -86,31 +89,31 @@ func synth(repeats int, points ...spt) *Summary {
 				if n == 0 {
 					n = 100_000
 				}
-				r := Run{
+				r := results.Run{
 					ID: fmt.Sprintf("%04d", id), Backend: b.name, Model: "closed", Params: params,
 					Point: strings.Join(pointParts, ","), Repeat: rep, DurationS: 6,
-					Ops: map[string]Op{
-						OpValidate: {Count: n, ThroughputPerS: b.thr * f, Errors: b.errors,
-							LatencyNS: Latency{P50: int64(b.p50 * f), P99: int64(b.p99 * f)}},
-						OpLogin:   {Count: b.logins, LatencyNS: Latency{P50: int64(b.loginP50)}},
-						OpRefresh: {Count: b.refreshes, LatencyNS: Latency{P50: int64(b.refreshP50)}},
-						OpLogout:  {Count: 300},
+					Ops: map[string]results.Op{
+						results.OpValidate: {Count: n, ThroughputPerS: b.thr * f, Errors: b.errors,
+							LatencyNS: results.Latency{P50: int64(b.p50 * f), P99: int64(b.p99 * f)}},
+						results.OpLogin:   {Count: b.logins, LatencyNS: results.Latency{P50: int64(b.loginP50)}},
+						results.OpRefresh: {Count: b.refreshes, LatencyNS: results.Latency{P50: int64(b.refreshP50)}},
+						results.OpLogout:  {Count: 300},
 					},
-					Outcomes: Outcomes{Accepted: n, Errors: b.errors, FalseRejects: b.falseRejects, FalseAccepts: b.falseAccepts},
-					Store:    Store{Entries: b.entries, Bytes: -1},
+					Outcomes: results.Outcomes{Accepted: n, Errors: b.errors, FalseRejects: b.falseRejects, FalseAccepts: b.falseAccepts},
+					Store:    results.Store{Entries: b.entries, Bytes: -1},
 					Token:    b.token,
 				}
 				if b.replayed > 0 {
-					r.Revocation = Revocation{Revoked: 300, Replays: b.replayed * 4, ReplaysAccepted: b.replaysAccepted,
+					r.Revocation = results.Revocation{Revoked: 300, Replays: b.replayed * 4, ReplaysAccepted: b.replaysAccepted,
 						ReplayedCredentials: b.replayed, ExposedCredentials: b.exposed,
-						ExposureMS: Exposure{P50: b.expP99 / 2, P99: b.expP99, Max: b.expP99 * 1.1}}
+						ExposureMS: results.Exposure{P50: b.expP99 / 2, P99: b.expP99, Max: b.expP99 * 1.1}}
 				}
 				if !b.noOps {
-					r.StoreOps = &StoreOps{Validations: n, HasStore: b.hasStore,
+					r.StoreOps = &results.StoreOps{Validations: n, HasStore: b.hasStore,
 						RoundTripsPerValidate: b.rt, LocalLookupsPerValidate: b.ll, CacheHitRatio: b.hit}
 				}
 				if b.procUS > 0 {
-					r.CPU = &CPU{Validations: n, ProcessUSPerValidate: b.procUS, StoreMeasured: b.storeUS > 0, StoreUSPerValidate: b.storeUS}
+					r.CPU = &results.CPU{Validations: n, ProcessUSPerValidate: b.procUS, StoreMeasured: b.storeUS > 0, StoreUSPerValidate: b.storeUS}
 				}
 				s.Runs = append(s.Runs, r)
 			}
@@ -120,8 +123,8 @@ func synth(repeats int, points ...spt) *Summary {
 }
 
 var (
-	jwsShape = &TokenShape{Segments: 3, ReadableClaims: []string{"sub", "exp"}}
-	jweShape = &TokenShape{Segments: 5, ReadableClaims: []string{}}
+	jwsShape = &results.TokenShape{Segments: 3, ReadableClaims: []string{"sub", "exp"}}
+	jweShape = &results.TokenShape{Segments: 5, ReadableClaims: []string{}}
 )
 
 // Backends as they behave on a 2-core machine, roughly.
@@ -131,7 +134,7 @@ func hs256() sb {
 }
 func sessRedis() sb {
 	return sb{name: "session-redis", fam: "session", immediate: true, hasStore: true, rt: 1,
-		p50: 50000, p99: 500000, thr: 20e3, procUS: 20, storeUS: 10, replayed: 500, logins: 300, token: &TokenShape{Segments: 1}}
+		p50: 50000, p99: 500000, thr: 20e3, procUS: 20, storeUS: 10, replayed: 500, logins: 300, token: &results.TokenShape{Segments: 1}}
 }
 func sessMemory() sb {
 	return sb{name: "session-memory", fam: "session", immediate: true, loc: true, hasStore: true, ll: 1,
@@ -216,10 +219,10 @@ func TestClaimRules(t *testing.T) {
 		{6, "one node", 6, []spt{one(hs256(), sessMemory())}, NotMeasured, "one validator node"},
 
 		{7, "jwe unreadable, five segments", 6, []spt{one(hs256(), jweDir())}, Supported, "jwe-dir: 5 segments, no claim readable without the key; p50 9.00 µs vs jwt-hs256 5.00 µs (1.8×)"},
-		{7, "jwe claims readable", 6, []spt{one(hs256(), with(jweDir(), func(b *sb) { b.token = &TokenShape{Segments: 5, ReadableClaims: []string{"sub"}} }))}, Refuted, "claims readable: sub"},
-		{7, "jwe of three segments", 6, []spt{one(hs256(), with(jweDir(), func(b *sb) { b.token = &TokenShape{Segments: 3, ReadableClaims: []string{}} }))}, Refuted, "jwe-dir: 3 segments"},
+		{7, "jwe claims readable", 6, []spt{one(hs256(), with(jweDir(), func(b *sb) { b.token = &results.TokenShape{Segments: 5, ReadableClaims: []string{"sub"}} }))}, Refuted, "claims readable: sub"},
+		{7, "jwe of three segments", 6, []spt{one(hs256(), with(jweDir(), func(b *sb) { b.token = &results.TokenShape{Segments: 3, ReadableClaims: []string{}} }))}, Refuted, "jwe-dir: 3 segments"},
 		{7, "no token inspected", 6, []spt{one(hs256(), with(jweDir(), func(b *sb) { b.token = nil }))}, Inconclusive, "no issued token inspected"},
-		{7, "check finds nothing in a jws either", 6, []spt{one(with(hs256(), func(b *sb) { b.token = &TokenShape{Segments: 3} }), jweDir())}, Inconclusive, "shows nothing"},
+		{7, "check finds nothing in a jws either", 6, []spt{one(with(hs256(), func(b *sb) { b.token = &results.TokenShape{Segments: 3} }), jweDir())}, Inconclusive, "shows nothing"},
 	} {
 		t.Run(fmt.Sprintf("%d/%s", tc.claim, tc.name), func(t *testing.T) {
 			claims := CheckClaims(synth(tc.repeats, tc.points...))

@@ -12,6 +12,9 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/authbench/authbench/internal/figure"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // Compared metrics.
@@ -53,7 +56,7 @@ type Comparison struct {
 // validate throughput and p99 over repeats, the change from A to B, and
 // whether it is significant (Mann-Whitney U, as benchstat does; with too
 // few repeats it says so instead of guessing).
-func Compare(a, b *Summary) *Comparison {
+func Compare(a, b *results.Summary) *Comparison {
 	va, vb := newView(a), newView(b)
 	c := &Comparison{NameA: "A", NameB: "B", colors: map[string]int{}}
 	for _, bk := range append(append([]string{}, va.backends...), vb.backends...) {
@@ -315,8 +318,8 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 // the left, p99 change on the right, one bar per backend grouped by point.
 // Bars whose change is not significant (or cannot be tested) are drawn
 // white, hatched in the backend's colour. nil when no backend is in both runs.
-func (c *Comparison) Figure() *Figure {
-	f := newFigure("compare", fmt.Sprintf("Change from A (%s) to B (%s)", c.NameA, c.NameB), 1, 2)
+func (c *Comparison) Figure() *figure.Figure {
+	f := figure.New("compare", fmt.Sprintf("Change from A (%s) to B (%s)", c.NameA, c.NameB), 1, 2)
 	// Only backends and points present in both runs get a slot.
 	var points, shown []string
 	for _, d := range c.Deltas {
@@ -347,7 +350,7 @@ func (c *Comparison) Figure() *Figure {
 		p.Add(&plotter.Grid{Horizontal: plotter.NewGrid().Horizontal})
 		w := 0.8 / float64(len(shown))
 		for i, bk := range shown {
-			sty := styleFor(c.colors[bk])
+			sty := figure.StyleFor(c.colors[bk])
 			for _, d := range c.Deltas {
 				if d.Metric != metric || d.Backend != bk || math.IsNaN(d.Change) {
 					continue
@@ -356,11 +359,11 @@ func (c *Comparison) Figure() *Figure {
 				faint := !d.Significant || d.Note != ""
 				pale = pale || faint
 				x := float64(g) + (float64(i)-float64(len(shown)-1)/2)*w
-				p.Add(&bars{xs: []float64{x}, ys: []float64{d.Change * 100}, width: w * 0.9, style: sty, pale: faint, zeroStub: true})
-				f.addSeries(bk, sty, kindBar)
+				p.Add(&figure.Bars{Xs: []float64{x}, Ys: []float64{d.Change * 100}, Width: w * 0.9, Style: sty, Pale: faint, ZeroStub: true})
+				f.AddSeries(bk, sty, figure.KindBar)
 			}
 		}
-		nominalX(p, labels, (f.Width/2-vg.Inch)/vg.Length(len(labels)))
+		figure.NominalX(p, labels, (f.Width/2-vg.Inch)/vg.Length(len(labels)))
 		p.Y.Tick.Marker = pctTicks{}
 		// Keep zero in view, with room on both sides.
 		span := math.Max(p.Y.Max-p.Y.Min, 2)
@@ -368,7 +371,7 @@ func (c *Comparison) Figure() *Figure {
 	}
 	f.Caption = "Change of the median from A to B per backend and point."
 	if pale {
-		f.Caption += " Hatched white bars: the difference is not significant, or there are too few repeats to tell."
+		f.Caption += " Hatched white figure.Bars: the difference is not significant, or there are too few repeats to tell."
 	}
 	return f
 }

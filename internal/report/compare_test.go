@@ -5,12 +5,14 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/authbench/authbench/internal/results"
 )
 
 // comparePair builds two runs to compare: B has 30% more jwt-hs256
 // throughput, a slower session-redis, no noop and a JWE backend; both have
 // five repeats, enough for the U test to reject.
-func comparePair(t *testing.T) (*Summary, *Summary) {
+func comparePair(t *testing.T) (*results.Summary, *results.Summary) {
 	o := defaultFx()
 	o.repeats, o.samples = 5, 500
 	a := buildFixture(t, "", fixtureBackends(), o)
@@ -39,7 +41,7 @@ func TestCompareGolden(t *testing.T) {
 		if err := c.Write(&buf, format); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "compare."+format+".golden", buf.Bytes())
+		golden(t, "compare."+format, buf.Bytes())
 	}
 	if err := c.Write(&bytes.Buffer{}, "xml"); err == nil {
 		t.Error("unknown format accepted")
@@ -103,7 +105,7 @@ func TestCompareFigure(t *testing.T) {
 	if err := f.Save(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	empty := Compare(&Summary{}, &Summary{})
+	empty := Compare(&results.Summary{}, &results.Summary{})
 	if empty.Figure() != nil {
 		t.Error("figure for two empty runs")
 	}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/authbench/authbench/internal/results"
 )
 
 // confidence is the level of every confidence interval in the report, as
@@ -20,29 +21,29 @@ const confidence = 0.95
 // Every chart, table and claim of one report reads the same view, so they
 // agree on order, colours and the headline point.
 type view struct {
-	s *Summary
+	s *results.Summary
 	// backends lists the backends that have runs, in the order of
 	// Summary.Backends (backends found only in Runs follow in run order).
 	backends []string
-	info     map[string]BackendInfo
+	info     map[string]results.BackendInfo
 	// colorIndex is a backend's position in Summary.Backends: its colour.
 	colorIndex map[string]int
 	// points lists the parameter points in sweep order, numerically sorted.
 	points []string
 	// headline is the point the single-point charts show: see headlinePoint.
 	headline string
-	runs     map[string]map[string][]*Run // point → backend → runs by repeat
-	stats    map[string]map[string]*stat  // point → backend → figures
+	runs     map[string]map[string][]*results.Run // point → backend → runs by repeat
+	stats    map[string]map[string]*stat          // point → backend → figures
 	// leftOut lists the runs the claims leave out as faulty (see Faults).
 	leftOut []LeftOut
 }
 
-func newView(s *Summary) *view {
+func newView(s *results.Summary) *view {
 	v := &view{
 		s:          s,
-		info:       map[string]BackendInfo{},
+		info:       map[string]results.BackendInfo{},
 		colorIndex: map[string]int{},
-		runs:       map[string]map[string][]*Run{},
+		runs:       map[string]map[string][]*results.Run{},
 		stats:      map[string]map[string]*stat{},
 	}
 	for i, b := range s.Backends {
@@ -59,11 +60,13 @@ func newView(s *Summary) *view {
 			v.colorIndex[r.Backend] = len(v.colorIndex)
 		}
 		if _, ok := v.info[r.Backend]; !ok {
-			v.info[r.Backend] = BackendInfo{Name: r.Backend, StoreLookups: r.StoreLookupsPerValidate}
+			var bi results.BackendInfo
+			bi.Name, bi.StoreLookups = r.Backend, r.StoreLookupsPerValidate
+			v.info[r.Backend] = bi
 		}
 		hasRuns[r.Backend] = true
 		if v.runs[r.Point] == nil {
-			v.runs[r.Point] = map[string][]*Run{}
+			v.runs[r.Point] = map[string][]*results.Run{}
 			v.points = append(v.points, r.Point)
 			pointValues[r.Point] = v.sweepValues(r)
 		}
@@ -112,62 +115,12 @@ func headlinePoint(sorted []string) string { return sorted[len(sorted)-1] }
 const headlineRule = "the last point of the sweep, with every swept parameter at its largest value"
 
 // sweepValues returns the swept values of a run, in sweep order.
-func (v *view) sweepValues(r *Run) []string {
+func (v *view) sweepValues(r *results.Run) []string {
 	out := make([]string, len(v.s.Sweep))
-	pairs := parsePoint(r.Point)
 	for i, path := range v.s.Sweep {
-		if val, ok := r.Params[path]; ok {
-			out[i] = val
-		} else {
-			out[i] = pairs[path]
-		}
+		out[i] = r.Params[path]
 	}
 	return out
-}
-
-// parsePoint splits a Point string ("load.clients=8 revocation.rate=10",
-// separated by spaces, commas or slashes) into its path=value pairs.
-func parsePoint(point string) map[string]string {
-	out := map[string]string{}
-	for _, f := range strings.FieldsFunc(point, func(r rune) bool { return r == ' ' || r == ',' || r == '/' || r == ';' }) {
-		if k, val, ok := strings.Cut(f, "="); ok {
-			out[k] = val
-		}
-	}
-	return out
-}
-
-// param returns a scenario parameter of a run by its dotted path: from the
-// run's Params, else from the point, else from Summary.Config.
-func (v *view) param(r *Run, path string) (string, bool) {
-	if r != nil {
-		if val, ok := r.Params[path]; ok {
-			return val, true
-		}
-		if val, ok := parsePoint(r.Point)[path]; ok {
-			return val, true
-		}
-	}
-	var cur any = v.s.Config
-	for _, k := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return "", false
-		}
-		if cur, ok = m[k]; !ok {
-			return "", false
-		}
-	}
-	switch x := cur.(type) {
-	case nil:
-		return "", false
-	case string:
-		return x, true
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), true
-	default:
-		return fmt.Sprint(x), true
-	}
 }
 
 // pointLabel names a point for headings ("load.clients=8"; "the only point"
@@ -259,11 +212,11 @@ type stat struct {
 	errorSamples        []string
 }
 
-func newStat(runs []*Run) *stat {
+func newStat(runs []*results.Run) *stat {
 	st := &stat{n: len(runs)}
 	var p50, p90, p99, p999, mx, mean, lo, share, e50, e99, emax, tok, look, entries []float64
 	for _, r := range runs {
-		val := r.Ops[OpValidate]
+		val := r.Ops[results.OpValidate]
 		st.thrVals = append(st.thrVals, val.ThroughputPerS)
 		p50 = append(p50, float64(val.LatencyNS.P50))
 		p90 = append(p90, float64(val.LatencyNS.P90))
@@ -271,9 +224,9 @@ func newStat(runs []*Run) *stat {
 		p999 = append(p999, float64(val.LatencyNS.P999))
 		mx = append(mx, float64(val.LatencyNS.Max))
 		mean = append(mean, val.LatencyNS.Mean)
-		lo = append(lo, float64(r.Ops[OpLogout].LatencyNS.P50))
+		lo = append(lo, float64(r.Ops[results.OpLogout].LatencyNS.P50))
 		st.validations += val.Count
-		st.refreshes += r.Ops[OpRefresh].Count
+		st.refreshes += r.Ops[results.OpRefresh].Count
 		o := r.Outcomes
 		st.errors += o.Errors
 		st.falseAccepts += o.FalseAccepts
@@ -319,7 +272,7 @@ func newStat(runs []*Run) *stat {
 // least once after their revocation. The engine fills ExposedShare; it is
 // recomputed from the counts when they are there, so the two cannot
 // disagree in the report.
-func exposedShare(rv Revocation) float64 {
+func exposedShare(rv results.Revocation) float64 {
 	if rv.ReplayedCredentials > 0 {
 		return float64(rv.ExposedCredentials) / float64(rv.ReplayedCredentials)
 	}

@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/internal/figure"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // ReportFile is the name of the report in a run folder.
@@ -35,15 +38,15 @@ func Render(dir string) error {
 	if !st.IsDir() {
 		return fmt.Errorf("%s: not a folder", dir)
 	}
-	s, err := ReadSummary(dir)
+	s, err := results.ReadSummary(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s: no %s (not a run folder, or the run did not finish writing)", dir, SummaryFile)
+			return fmt.Errorf("%s: no %s (not a run folder, or the run did not finish writing)", dir, results.SummaryFile)
 		}
 		return err
 	}
 	figs, skips := Charts(dir, s)
-	var drawn []*Figure
+	var drawn []*figure.Figure
 	for _, f := range figs {
 		if err := f.Save(dir); err != nil {
 			skips = append(skips, Skip{Chart: f.Title, Reason: err.Error()})
@@ -65,7 +68,7 @@ func Render(dir string) error {
 // WriteMarkdown writes report.md for s, embedding the charts figs (saved
 // next to it) and listing the charts that were not drawn. Everything in it
 // comes from s, so the same summary always gives the same report.
-func WriteMarkdown(w io.Writer, s *Summary, figs []*Figure, skips []Skip) error {
+func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips []Skip) error {
 	v := newView(s)
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
@@ -201,8 +204,15 @@ func (v *view) whatWasRun() string {
 
 func (v *view) state() string {
 	var flags []string
-	if v.s.Interrupted {
-		flags = append(flags, "**interrupted** (a signal cut the run short)")
+	switch {
+	case v.s.State == results.StateIncomplete:
+		flags = append(flags, "**incomplete** ("+v.s.Reason+")")
+	case v.s.Interrupted: // also in folders written before the state field
+		reason := "a signal cut the run short"
+		if v.s.Reason != "" {
+			reason = v.s.Reason
+		}
+		flags = append(flags, "**interrupted** ("+reason+")")
 	}
 	if v.s.Degraded {
 		flags = append(flags, "**degraded** (a store failed during a run)")

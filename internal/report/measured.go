@@ -1,6 +1,10 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/authbench/authbench/internal/results"
+)
 
 // meas is what a backend's runs at one point counted, over its repeats
 // (medians of per-run figures): store operations, CPU time, renewals.
@@ -47,10 +51,10 @@ func (v *view) measured(pt, b string) meas {
 			}
 			m.cpuVals = append(m.cpuVals, total)
 		}
-		logins = append(logins, float64(r.Ops[OpLogin].Count))
-		refreshes = append(refreshes, float64(r.Ops[OpRefresh].Count))
-		lp = append(lp, float64(r.Ops[OpLogin].LatencyNS.P50))
-		rp = append(rp, float64(r.Ops[OpRefresh].LatencyNS.P50))
+		logins = append(logins, float64(r.Ops[results.OpLogin].Count))
+		refreshes = append(refreshes, float64(r.Ops[results.OpRefresh].Count))
+		lp = append(lp, float64(r.Ops[results.OpLogin].LatencyNS.P50))
+		rp = append(rp, float64(r.Ops[results.OpRefresh].LatencyNS.P50))
 	}
 	m.roundTrips, m.localLookups, m.hitRatio = median(rt), median(ll), median(hr)
 	m.procUS, m.storeUS = median(proc), median(store)
@@ -80,7 +84,7 @@ func (m meas) cpuText() string {
 
 // tokenShape returns what an issued credential of b showed, from its
 // first run that inspected one.
-func (v *view) tokenShape(b string) *TokenShape {
+func (v *view) tokenShape(b string) *results.TokenShape {
 	for _, pt := range v.points {
 		for _, r := range v.runs[pt][b] {
 			if r.Token != nil {

@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/authbench/authbench/internal/figure"
 )
 
 // The charts of a sweep over redis.latency (scenarios/network.yaml): what
@@ -108,12 +110,12 @@ func cmpFloat(a, b float64) int {
 
 // networkFigures draws the round-trip and exposure charts when the run
 // swept redis.latency.
-func (v *view) networkFigures() ([]*Figure, []Skip) {
+func (v *view) networkFigures() ([]*figure.Figure, []Skip) {
 	groups, ok := v.latencyGroups()
 	if !ok {
 		return nil, nil // not a network run: nothing to say
 	}
-	var figs []*Figure
+	var figs []*figure.Figure
 	var skips []Skip
 	figs = append(figs, v.rttFigure(groups))
 	if f, why := v.exposureRTTFigure(groups); f != nil {
@@ -143,8 +145,8 @@ func trimMS(x float64) string {
 // rttFigure draws validate p50, p99 and throughput against the injected
 // round trip, one row per value of the other swept fields, with the p99
 // budget, and says in its caption where each stateful backend crosses it.
-func (v *view) rttFigure(groups []latencyGroup) *Figure {
-	f := newFigure("network-rtt", "Validation against the store's round trip", len(groups), 3)
+func (v *view) rttFigure(groups []latencyGroup) *figure.Figure {
+	f := figure.New("network-rtt", "Validation against the store's round trip", len(groups), 3)
 	budget := float64(NetworkP99Budget)
 	var crossings []string
 	for r, g := range groups {
@@ -161,15 +163,15 @@ func (v *view) rttFigure(groups []latencyGroup) *Figure {
 		}
 		p50.Y.Label.Text = "p50 (log scale)"
 		p99.Y.Label.Text = "p99 (log scale)"
-		useLogDurations(&p50.Y)
-		useLogDurations(&p99.Y)
+		figure.UseLogDurations(&p50.Y)
+		figure.UseLogDurations(&p99.Y)
 		var all []float64
 		for _, pt := range g.points {
 			for _, st := range v.stats[pt] {
 				all = append(all, st.thr.Center)
 			}
 		}
-		countAxis(&thr.Y, "validations per second", all)
+		figure.CountAxis(&thr.Y, "validations per second", all)
 		if line, err := plotter.NewLine(plotter.XYs{{X: g.rtt[0], Y: budget}, {X: g.rtt[len(g.rtt)-1], Y: budget}}); err == nil {
 			line.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			line.LineStyle.Width = vg.Points(1)
@@ -200,7 +202,7 @@ func (v *view) rttFigure(groups []latencyGroup) *Figure {
 			addLine(p99, l99, sty)
 			addLine(thr, lthr, sty)
 			if r == 0 {
-				f.addSeries(b, sty, kindLinePoints)
+				f.AddSeries(b, sty, figure.KindLinePoints)
 			}
 			if v.info[b].Stateful {
 				crossings = append(crossings, b+suffix+": "+budgetCrossing(xs, ys, budget))
@@ -242,7 +244,7 @@ func fmtDurNS(ns float64) string { return time.Duration(ns).String() }
 // stateful backends whose revoked credentials were replayed, except those
 // with refresh tokens: their exposure is the access token's lifetime,
 // which no network changes, and would flatten every other line.
-func (v *view) exposureRTTFigure(groups []latencyGroup) (*Figure, string) {
+func (v *view) exposureRTTFigure(groups []latencyGroup) (*figure.Figure, string) {
 	var backends []string
 	for _, b := range v.backends {
 		if !v.info[b].Stateful || v.hasRefresh(b) {
@@ -258,7 +260,7 @@ func (v *view) exposureRTTFigure(groups []latencyGroup) (*Figure, string) {
 	if len(backends) == 0 {
 		return nil, "no stateful backend had revoked credentials replayed (revocation.rate and revocation.replay)"
 	}
-	f := newFigure("network-exposure", "Revocation exposure against the store's round trip", 1, len(groups))
+	f := figure.New("network-exposure", "Revocation exposure against the store's round trip", 1, len(groups))
 	for c, g := range groups {
 		p := f.Plots[0][c]
 		p.Title.Text = "exposure p99"
@@ -277,7 +279,7 @@ func (v *view) exposureRTTFigure(groups []latencyGroup) (*Figure, string) {
 			sty := v.styleFor(b)
 			addLine(p, xy, sty)
 			if c == 0 {
-				f.addSeries(b, sty, kindLinePoints)
+				f.AddSeries(b, sty, figure.KindLinePoints)
 			}
 		}
 	}

@@ -5,19 +5,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // networkSummary is a latency sweep at two client counts: session-redis
 // pays the round trip on every validation, jwt-denylist-pubsub only in its
 // exposure, jwt-hs256 nothing.
-func networkSummary() *Summary {
-	s := &Summary{
+func networkSummary() *results.Summary {
+	s := &results.Summary{
 		Scenario: "network",
 		Sweep:    []string{"redis.latency", "load.clients"},
-		Backends: []BackendInfo{
-			{Name: "jwt-hs256", Family: "jwt"},
-			{Name: "session-redis", Family: "session", Stateful: true, StoreLookups: 1},
-			{Name: "jwt-denylist-pubsub", Family: "hybrid", Stateful: true},
+		Backends: []results.BackendInfo{
+			{Info: backends.Info{Name: "jwt-hs256", Family: "jwt"}},
+			{Info: backends.Info{Name: "session-redis", Family: "session", Stateful: true, StoreLookups: 1}},
+			{Info: backends.Info{Name: "jwt-denylist-pubsub", Family: "hybrid", Stateful: true}},
 		},
 	}
 	id := 0
@@ -34,13 +37,13 @@ func networkSummary() *Summary {
 					exp = 1 + float64(d)/float64(time.Millisecond)/2
 				}
 				id++
-				s.Runs = append(s.Runs, Run{
+				s.Runs = append(s.Runs, results.Run{
 					ID: fmt.Sprintf("%04d", id), Backend: b.Name, Repeat: 1,
 					Params: map[string]string{"redis.latency": lat, "load.clients": fmt.Sprint(clients)},
 					Point:  fmt.Sprintf("redis.latency=%s load.clients=%d", lat, clients),
-					Ops: map[string]Op{OpValidate: {Count: 1000, ThroughputPerS: 1e9 / float64(p50),
-						LatencyNS: Latency{P50: int64(p50), P90: int64(p50), P99: int64(p50) * 2, P999: int64(p50) * 3, Max: int64(p50) * 4}}},
-					Revocation: Revocation{Revoked: 10, Replays: 50, ExposureMS: Exposure{P50: exp, P99: exp, Max: exp}},
+					Ops: map[string]results.Op{results.OpValidate: {Count: 1000, ThroughputPerS: 1e9 / float64(p50),
+						LatencyNS: results.Latency{P50: int64(p50), P90: int64(p50), P99: int64(p50) * 2, P999: int64(p50) * 3, Max: int64(p50) * 4}}},
+					Revocation: results.Revocation{Revoked: 10, Replays: 50, ExposureMS: results.Exposure{P50: exp, P99: exp, Max: exp}},
 				})
 			}
 		}

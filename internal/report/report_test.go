@@ -9,27 +9,17 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot"
+
+	"github.com/authbench/authbench/internal/figure"
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
-// golden compares got with testdata/<name>, rewriting it under -update and
-// leaving testdata/<name>.got on a mismatch for diffing.
+// golden compares got with testdata/<name>.golden; -update=<name>
+// rewrites it.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		_ = os.WriteFile(path+".got", got, 0o644)
-		t.Errorf("%s differs from the golden file; see %s.got (go test -update rewrites it)", name, path)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name+".golden"), got, *update)
 }
 
 // copyFixture copies the reference run into a temporary folder, since
@@ -52,7 +42,7 @@ func TestRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.md.golden", got)
+	golden(t, "report.md", got)
 
 	// Rendering twice gives the same report: nothing depends on the clock.
 	if err := Render(dir); err != nil {
@@ -81,7 +71,7 @@ func TestRenderErrors(t *testing.T) {
 	file := filepath.Join(empty, "file")
 	os.WriteFile(file, []byte("x"), 0o644)
 	bad := t.TempDir()
-	os.WriteFile(filepath.Join(bad, SummaryFile), []byte("{"), 0o644)
+	os.WriteFile(filepath.Join(bad, results.SummaryFile), []byte("{"), 0o644)
 	for _, tc := range []struct{ dir, want string }{
 		{filepath.Join(empty, "missing"), "no such run folder"},
 		{empty, "no summary.json"},
@@ -98,7 +88,7 @@ func TestRenderErrors(t *testing.T) {
 // TestCharts checks each chart builder on the fixture: it draws, its
 // files are valid, and it has exactly one series per backend.
 func TestCharts(t *testing.T) {
-	s, err := ReadSummary(fixtureDir)
+	s, err := results.ReadSummary(fixtureDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +104,7 @@ func TestCharts(t *testing.T) {
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("charts = %v, want %v", names, want)
 	}
-	backends := []string{"noop", "jwt-hs256", "jwt-rs256", "session-memory", "session-redis", "jwt-denylist-pubsub", "jwt-refresh"}
+	backends := []string{"noop", "jwt-hs256", "session-memory"}
 	dir := t.TempDir()
 	for _, f := range figs {
 		t.Run(f.Name, func(t *testing.T) {
@@ -167,9 +157,9 @@ func checkLogAxis(t *testing.T, p *plot.Plot) {
 // TestColoursStable checks that a backend keeps its colour in a run
 // where other backends are missing: colours follow Summary.Backends.
 func TestColoursStable(t *testing.T) {
-	s, _ := ReadSummary(fixtureDir)
+	s, _ := results.ReadSummary(fixtureDir)
 	v := newView(s)
-	var runs []Run
+	var runs []results.Run
 	for _, r := range s.Runs {
 		if r.Backend != "noop" {
 			runs = append(runs, r)
@@ -218,27 +208,6 @@ func TestChartsSkipped(t *testing.T) {
 	}
 }
 
-func TestLogTicks(t *testing.T) {
-	for _, tc := range []struct {
-		min, max float64
-		want     string
-	}{
-		{1e3, 1e6, "1 µs,10 µs,100 µs,1 ms"},
-		{2e3, 9e3, "2 µs,5 µs"},
-		{150, 800, "200 ns,500 ns"},
-	} {
-		var got []string
-		for _, tk := range (logTicks{format: durTick}).Ticks(tc.min, tc.max) {
-			if tk.Label != "" {
-				got = append(got, tk.Label)
-			}
-		}
-		if strings.Join(got, ",") != tc.want {
-			t.Errorf("Ticks(%v, %v) = %v, want %s", tc.min, tc.max, got, tc.want)
-		}
-	}
-}
-
 func TestFormat(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{fmtNS(812), "812 ns"}, {fmtNS(48200), "48.2 µs"}, {fmtNS(1234567), "1.23 ms"}, {fmtNS(0), "0"},
@@ -251,76 +220,10 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-// TestStylesDistinct checks that no two of the first 24 backends of a run
-// share a colour and style, so every one stays distinguishable.
-func TestStylesDistinct(t *testing.T) {
-	type key struct {
-		c       [4]uint8
-		variant int
-	}
-	seen := map[key]int{}
-	for i := range 24 {
-		st := styleFor(i)
-		k := key{[4]uint8{st.Color.R, st.Color.G, st.Color.B, st.Color.A}, st.Variant}
-		if j, dup := seen[k]; dup {
-			t.Errorf("backends %d and %d share colour %v and variant %d", j, i, st.Color, st.Variant)
-		}
-		seen[k] = i
-		if st.Variant >= len(variantDashes) || (st.Variant > 0) != (st.Dashes != nil) {
-			t.Errorf("backend %d: variant %d with dashes %v", i, st.Variant, st.Dashes)
-		}
-	}
-	// Within the palette, colours alone tell backends apart.
-	colours := map[[3]uint8]int{}
-	for i, c := range palette {
-		if j, dup := colours[[3]uint8{c.R, c.G, c.B}]; dup {
-			t.Errorf("palette entries %d and %d are the same colour", j, i)
-		}
-		colours[[3]uint8{c.R, c.G, c.B}] = i
-	}
-}
-
-// TestZeroBandTicks checks that zeros on a log axis get a tick of their
-// own, labelled as zero, with no regular tick inside or near the band.
-func TestZeroBandTicks(t *testing.T) {
-	for _, tc := range []struct{ minPos, max float64 }{
-		{520e6, 2.3e9}, // exposures of 0.5 to 2 s: the trade-off chart
-		{50e6, 2e9},    // where the band of a fixed depth met the 50 ms tick
-		{1e6, 1e6},     // nothing exposed at all
-		{3e3, 4e10},    // microseconds to tens of seconds
-	} {
-		band := newZeroBand(tc.minPos, tc.max)
-		if !(band.Bottom < band.At && band.At < band.Top && band.Top < band.Clear && band.Clear <= tc.minPos) {
-			t.Errorf("band %+v for values from %g out of order", band, tc.minPos)
-		}
-		ticks := zeroBandTicks{inner: logTicks{format: durTick}, band: band}.Ticks(band.Bottom, tc.max)
-		zeros := 0
-		labelled := 0
-		for _, tk := range ticks {
-			switch {
-			case tk.Label == zeroLabel:
-				zeros++
-				if tk.Value != band.At {
-					t.Errorf("zero tick at %g, want %g", tk.Value, band.At)
-				}
-			case tk.Value <= band.Top:
-				t.Errorf("tick %q at %g inside the zero band (top %g)", tk.Label, tk.Value, band.Top)
-			case tk.Value < band.Clear:
-				t.Errorf("tick %q at %g too close to the zero band (clear from %g)", tk.Label, tk.Value, band.Clear)
-			case tk.Label != "":
-				labelled++
-			}
-		}
-		if zeros != 1 || labelled == 0 {
-			t.Errorf("values from %g: %d zero ticks and %d labelled ticks, want 1 and some: %v", tc.minPos, zeros, labelled, ticks)
-		}
-	}
-}
-
 // TestTradeoffZeroBand checks that the fixture's never-exposed backends
 // (session stores) put the trade-off chart's y axis on a zero band.
 func TestTradeoffZeroBand(t *testing.T) {
-	s, err := ReadSummary(fixtureDir)
+	s, err := results.ReadSummary(fixtureDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,12 +232,12 @@ func TestTradeoffZeroBand(t *testing.T) {
 		t.Fatal(why)
 	}
 	p := f.Plots[0][0]
-	zt, ok := p.Y.Tick.Marker.(zeroBandTicks)
+	zt, ok := p.Y.Tick.Marker.(figure.ZeroBandTicks)
 	if !ok {
-		t.Fatalf("y ticks are %T, want zeroBandTicks", p.Y.Tick.Marker)
+		t.Fatalf("y ticks are %T, want figure.ZeroBandTicks", p.Y.Tick.Marker)
 	}
-	if p.Y.Min != zt.band.Bottom {
-		t.Errorf("y axis starts at %g, want the band's bottom %g", p.Y.Min, zt.band.Bottom)
+	if p.Y.Min != zt.Band.Bottom {
+		t.Errorf("y axis starts at %g, want the band's bottom %g", p.Y.Min, zt.Band.Bottom)
 	}
 	var labels []string
 	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
@@ -342,32 +245,32 @@ func TestTradeoffZeroBand(t *testing.T) {
 			labels = append(labels, tk.Label)
 		}
 	}
-	if len(labels) < 2 || labels[0] != zeroLabel {
-		t.Errorf("y tick labels = %q, want %q first, then regular ones", labels, zeroLabel)
+	if len(labels) < 2 || labels[0] != figure.ZeroLabel {
+		t.Errorf("y tick labels = %q, want %q first, then regular ones", labels, figure.ZeroLabel)
 	}
 }
 
 // An open-model run says the target was not met only when requests were
 // missed; late requests alone met it.
 func TestOpenTargetWording(t *testing.T) {
-	s, err := ReadSummary(fixtureDir)
+	s, err := results.ReadSummary(fixtureDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := s.Runs[0]
 	for _, tc := range []struct {
-		open      Open
+		open      results.Open
 		want, not string
 	}{
-		{Open{TargetRate: 10000, AchievedRate: 3982, Late: 3900, Missed: 6018}, "target not met: achieved 3.98k of 10.0k/s, 6,018 missed", "was met"},
-		{Open{TargetRate: 3000, AchievedRate: 3000, Late: 12}, "12 requests started more than 1 ms late; the target rate of 3.00k/s was met", "not met"},
-		{Open{TargetRate: 3000, AchievedRate: 3000}, "", "target"},
+		{results.Open{TargetRate: 10000, AchievedRate: 3982, Late: 3900, Missed: 6018}, "target not met: achieved 3.98k of 10.0k/s, 6,018 missed", "was met"},
+		{results.Open{TargetRate: 3000, AchievedRate: 3000, Late: 12}, "12 requests started more than 1 ms late; the target rate of 3.00k/s was met", "not met"},
+		{results.Open{TargetRate: 3000, AchievedRate: 3000}, "", "target"},
 	} {
 		r := base
 		o := tc.open
 		r.Open = &o
 		s2 := *s
-		s2.Runs = []Run{r}
+		s2.Runs = []results.Run{r}
 		got := strings.Join(newView(&s2).warnings(), "\n")
 		if tc.want != "" && !strings.Contains(got, tc.want) {
 			t.Errorf("%+v: warnings %q, want %q", tc.open, got, tc.want)

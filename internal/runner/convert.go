@@ -12,15 +12,18 @@ import (
 
 	"github.com/authbench/authbench/internal/load"
 	"github.com/authbench/authbench/internal/redisproc"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/scenarios"
 )
 
-// convert turns what the engine measured into a summary.json run.
-func convert(res *load.Result, pr scenarios.Run, id string) *report.Run {
+// convert turns what the engine measured into a summary.json run. It is
+// the one place where the engine's figures meet the contract's types:
+// percentiles from the histograms, exposure percentiles from the exposure
+// windows, rates from counts.
+func convert(res *load.Result, pr scenarios.Run, id string) *results.Run {
 	sc := pr.Scenario
 	secs := res.Measured.Seconds()
-	run := &report.Run{
+	run := &results.Run{
 		ID:           id,
 		Backend:      pr.Backend,
 		Model:        sc.Load.Model,
@@ -28,14 +31,14 @@ func convert(res *load.Result, pr scenarios.Run, id string) *report.Run {
 		Point:        point(pr),
 		Repeat:       pr.Repeat,
 		DurationS:    secs,
-		Ops:          map[string]report.Op{},
+		Ops:          map[string]results.Op{},
 		TokenBytes:   res.TokenBytes,
 		Interrupted:  res.Interrupted,
 		ErrorSamples: res.ErrorSamples,
-		Timeline:     []report.Second{},
+		Timeline:     []results.Second{},
 	}
-	for _, op := range report.Ops {
-		o := report.Op{Errors: res.OpErrors[op]}
+	for _, op := range results.Ops {
+		o := results.Op{Errors: res.OpErrors[op]}
 		if h := res.Hists[op]; h != nil {
 			o.Count = h.TotalCount()
 			o.LatencyNS = latency(h)
@@ -45,18 +48,12 @@ func convert(res *load.Result, pr scenarios.Run, id string) *report.Run {
 		}
 		run.Ops[op] = o
 	}
-	if h := res.Hists[report.OpValidateService]; h != nil {
+	if h := res.Hists[results.OpValidateService]; h != nil {
 		run.ServiceNS = latency(h)
 	}
-	o := res.Outcomes
-	run.Outcomes = report.Outcomes{
-		Accepted: o.Accepted, Rejected: o.Rejected, Errors: o.Errors,
-		FalseAccepts: o.FalseAccepts, FalseRejects: o.FalseRejects,
-		ExpectedValid: o.ExpectedValid, ExpectedRevoked: o.ExpectedRevoked, ExpectedExpired: o.ExpectedExpired,
-		Undecided: o.Undecided,
-	}
+	run.Outcomes = res.Outcomes
 	rv := res.Revocation
-	run.Revocation = report.Revocation{
+	run.Revocation = results.Revocation{
 		Revoked: rv.Revoked, Replays: rv.Replays, ReplaysAccepted: rv.ReplaysAccepted,
 		ReplayedCredentials: int64(len(rv.Exposures)), ExposedCredentials: rv.Exposed,
 		ExposureMS: exposure(rv.Exposures),
@@ -65,10 +62,10 @@ func convert(res *load.Result, pr scenarios.Run, id string) *report.Run {
 		run.Revocation.ExposedShare = float64(rv.Exposed) / float64(n)
 	}
 	if res.Open != nil {
-		run.Open = &report.Open{TargetRate: res.Open.TargetRate, AchievedRate: res.Open.AchievedRate, Late: res.Open.Late, Missed: res.Open.Missed}
+		run.Open = &results.Open{TargetRate: res.Open.TargetRate, AchievedRate: res.Open.AchievedRate, Late: res.Open.Late, Missed: res.Open.Missed}
 	}
 	for i, s := range res.Timeline {
-		run.Timeline = append(run.Timeline, report.Second{
+		run.Timeline = append(run.Timeline, results.Second{
 			T: i, Validations: s.Validations, ThroughputPerS: float64(s.Validations),
 			P50NS: s.P50, P99NS: s.P99, Errors: s.Errors, Revocations: s.Revocations,
 			ReplaysAccepted: s.ReplaysAccepted, FalseAccepts: s.FalseAccepts, FalseRejects: s.FalseRejects,
@@ -85,11 +82,11 @@ func convert(res *load.Result, pr scenarios.Run, id string) *report.Run {
 	return run
 }
 
-func latency(h *hdrhistogram.Histogram) report.Latency {
+func latency(h *hdrhistogram.Histogram) results.Latency {
 	if h.TotalCount() == 0 {
-		return report.Latency{}
+		return results.Latency{}
 	}
-	return report.Latency{
+	return results.Latency{
 		P50:  h.ValueAtQuantile(50),
 		P90:  h.ValueAtQuantile(90),
 		P99:  h.ValueAtQuantile(99),
@@ -100,9 +97,9 @@ func latency(h *hdrhistogram.Histogram) report.Latency {
 }
 
 // exposure summarises exposure windows (nearest-rank percentiles).
-func exposure(ds []time.Duration) report.Exposure {
+func exposure(ds []time.Duration) results.Exposure {
 	if len(ds) == 0 {
-		return report.Exposure{}
+		return results.Exposure{}
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
@@ -111,7 +108,7 @@ func exposure(ds []time.Duration) report.Exposure {
 		return s[min(max(i, 1), len(s))-1]
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	return report.Exposure{P50: ms(rank(0.50)), P99: ms(rank(0.99)), Max: ms(s[len(s)-1])}
+	return results.Exposure{P50: ms(rank(0.50)), P99: ms(rank(0.99)), Max: ms(s[len(s)-1])}
 }
 
 // params is the parameter point of a run: the fields a reader compares
@@ -123,6 +120,7 @@ func params(pr scenarios.Run) map[string]string {
 		"load.clients":      strconv.Itoa(sc.Load.Clients),
 		"users":             strconv.Itoa(sc.Users),
 		"token.ttl":         sc.Token.TTL.String(),
+		"token.leeway":      sc.Token.Leeway.String(),
 		"revocation.rate":   fmtFloat(sc.Revocation.Rate),
 		"revocation.replay": fmtFloat(sc.Revocation.Replay),
 		"cluster.nodes":     strconv.Itoa(sc.Cluster.Nodes),

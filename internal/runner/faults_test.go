@@ -9,18 +9,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
 	"github.com/authbench/authbench/internal/redistest"
 	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/stalltest"
+	"github.com/authbench/authbench/internal/testutil"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -33,31 +33,12 @@ func TestMain(m *testing.M) {
 	// go-redis logs each failed dial by itself; the tests read the same
 	// failures from the summary.
 	redis.SetLogger(quietLog{})
-	goleak.VerifyTestMain(m)
+	testutil.VerifyTestMain(m)
 }
 
 type quietLog struct{}
 
 func (quietLog) Printf(context.Context, string, ...any) {}
-
-// leakCheck verifies, after every other cleanup of the test, that the test
-// left no goroutine behind (a request blocked on a dead store, a
-// subscriber, a pool reaper).
-func leakCheck(t *testing.T) {
-	t.Helper()
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() {
-		// go-redis probes a dead server from a goroutine that sees its
-		// pool closed only after its next 1 s sleep: give it time to end,
-		// then insist.
-		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if goleak.Find(ignore) == nil {
-				return
-			}
-		}
-		goleak.VerifyNone(t, ignore)
-	})
-}
 
 // faultServer is a private redis-server that a test breaks on purpose,
 // with a connector that hands the runner a client for it (the way the CLI
@@ -130,12 +111,11 @@ func (f *faultServer) waitMeasuring(t *testing.T, done <-chan runResult) time.Ti
 type runResult struct {
 	out      *Outcome
 	err      error
-	finishAt time.Time // when the runner began to write the report: the measuring is over
+	finishAt time.Time // when Run returned: the measuring is over
 	endAt    time.Time
 }
 
-// startRun parses yaml, plans it and runs it in the background, writing the
-// report as the CLI does.
+// startRun parses yaml, plans it and runs it in the background.
 func startRun(t *testing.T, yaml string, opt Options) (<-chan runResult, *scenarios.Scenario) {
 	t.Helper()
 	s, err := scenarios.ParseBytes("fault.yaml", []byte(yaml))
@@ -150,18 +130,10 @@ func startRun(t *testing.T, yaml string, opt Options) (<-chan runResult, *scenar
 		opt.Out = filepath.Join(t.TempDir(), "results")
 	}
 	done := make(chan runResult, 1)
-	var finishAt time.Time
-	finish := opt.Finish
-	if finish == nil {
-		finish = report.Render
-	}
-	opt.Finish = func(dir string) error {
-		finishAt = time.Now()
-		return finish(dir)
-	}
 	go func() {
 		out, err := Run(context.Background(), s, plan, opt)
-		done <- runResult{out: out, err: err, finishAt: finishAt, endAt: time.Now()}
+		end := time.Now()
+		done <- runResult{out: out, err: err, finishAt: end, endAt: end}
 	}()
 	return done, s
 }
@@ -193,7 +165,7 @@ func waitRun(t *testing.T, done <-chan runResult, limit time.Duration) runResult
 }
 
 // timelineString prints a timeline compactly for the test log.
-func timelineString(tl []report.Second) string {
+func timelineString(tl []results.Second) string {
 	var b strings.Builder
 	for _, s := range tl {
 		fmt.Fprintf(&b, "[t=%d n=%d err=%d p99=%v] ", s.T, s.Validations, s.Errors, time.Duration(s.P99NS).Round(time.Millisecond))
@@ -202,16 +174,20 @@ func timelineString(tl []report.Second) string {
 }
 
 // readFolder reads summary.json and report.md of a committed run folder.
-func readFolder(t *testing.T, dir string) (*report.Summary, string) {
+func readFolder(t *testing.T, dir string) (*results.Summary, string) {
 	t.Helper()
-	if strings.HasPrefix(filepath.Base(dir), partialPrefix) {
+	if strings.HasPrefix(filepath.Base(dir), results.PartialPrefix) {
 		t.Fatalf("run folder %s is still partial", dir)
 	}
-	sum, err := report.ReadSummary(dir)
+	sum, err := results.ReadSummary(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	// The CLI draws the report from the folder once the runner is done.
+	if err := report.Render(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +198,7 @@ func readFolder(t *testing.T, dir string) (*report.Summary, string) {
 // run: the run must end on schedule, count the errors per second and in
 // total, and write a complete folder that says it is degraded.
 func TestRedisKilledMidRun(t *testing.T) {
-	leakCheck(t)
+	testutil.LeakCheck(t)
 	const (
 		duration = 3 * time.Second
 		timeout  = 300 * time.Millisecond
@@ -278,7 +254,7 @@ redis: {timeout: %s}
 	}
 	t.Logf("killed at %v; measuring ended after %v; Run returned after %v", killed.Round(time.Millisecond),
 		ended.Round(time.Millisecond), r.endAt.Sub(measuring).Round(time.Millisecond))
-	t.Logf("outcomes %+v; logout errors %d, login errors %d", run.Outcomes, run.Ops[report.OpLogout].Errors, run.Ops[report.OpLogin].Errors)
+	t.Logf("outcomes %+v; logout errors %d, login errors %d", run.Outcomes, run.Ops[results.OpLogout].Errors, run.Ops[results.OpLogin].Errors)
 	t.Logf("timeline: %s", timelineString(run.Timeline))
 	t.Logf("degraded=%v interrupted=%v warnings=%q", sum.Degraded, sum.Interrupted, sum.Warnings)
 
@@ -327,7 +303,7 @@ func findWarning(ws []string, sub string) string {
 // redis.timeout, the stall must show in the latency measured from the
 // intended start, and throughput must come back after SIGCONT.
 func TestRedisPausedMidRun(t *testing.T) {
-	leakCheck(t)
+	testutil.LeakCheck(t)
 	const (
 		duration = 4 * time.Second
 		timeout  = 200 * time.Millisecond
@@ -344,7 +320,7 @@ repeat: 1
 users: 500
 load: {model: open, rate: %d, clients: 32}
 redis: {timeout: %s}
-`, duration, rate, timeout), Options{Redis: f.connector(), Finish: noReport})
+`, duration, rate, timeout), Options{Redis: f.connector()})
 
 	measuring := f.waitMeasuring(t, done)
 	time.Sleep(pauseAt - time.Since(measuring))
@@ -362,12 +338,12 @@ redis: {timeout: %s}
 	if r.err != nil {
 		t.Fatalf("Run: %v", r.err)
 	}
-	sum, err := report.ReadSummary(r.out.Dir)
+	sum, err := results.ReadSummary(r.out.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := sum.Runs[0]
-	val := run.Ops[report.OpValidate].LatencyNS
+	val := run.Ops[results.OpValidate].LatencyNS
 	svc := run.ServiceNS
 	t.Logf("paused at %v, resumed at %v", paused.Round(time.Millisecond), resumed.Round(time.Millisecond))
 	t.Logf("validate latency from intended start: p50 %v p99 %v p99.9 %v max %v",
@@ -416,9 +392,6 @@ redis: {timeout: %s}
 	}
 }
 
-// noReport skips the charts and report.md where a test reads only summary.json.
-func noReport(string) error { return nil }
-
 func ns(v int64) time.Duration {
 	d := time.Duration(v)
 	if d > time.Millisecond {
@@ -431,7 +404,7 @@ func ns(v int64) time.Duration {
 // (nothing listening; a server that accepts and never replies) fails
 // before anything is measured, and no run folder is made.
 func TestRedisUnreachableAtStart(t *testing.T) {
-	leakCheck(t)
+	testutil.LeakCheck(t)
 	closed := closedPort(t)
 	frozen := newFaultServer(t)
 	if err := frozen.srv.Pause(); err != nil {
@@ -506,7 +479,7 @@ load: {model: closed, clients: 1}
 // permissions would not stop them: the folder is put where a regular file
 // stands, which fails for root too.
 func TestResultsFolderUnwritable(t *testing.T) {
-	leakCheck(t)
+	testutil.LeakCheck(t)
 	file := filepath.Join(t.TempDir(), "not-a-folder")
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
@@ -524,61 +497,6 @@ func TestResultsFolderUnwritable(t *testing.T) {
 			}
 			if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
 				t.Errorf("the file in the way was changed: %v %v", st, err)
-			}
-		})
-	}
-}
-
-// TestFailureWhileFinishing: when the last step (the report) fails — an
-// error of its own, or a real "no space left on device" from the kernel
-// (report.md is made a link to /dev/full) — the run folder keeps its
-// .partial- name, nothing points latest at it, and the error says where it is.
-func TestFailureWhileFinishing(t *testing.T) {
-	leakCheck(t)
-	boom := errors.New("charts: out of memory")
-	for _, tc := range []struct {
-		name   string
-		finish func(dir string) error
-		want   error
-	}{
-		{"report step fails", func(string) error { return boom }, boom},
-		{"disk full", func(dir string) error {
-			if err := os.Symlink("/dev/full", filepath.Join(dir, report.ReportFile)); err != nil {
-				return err
-			}
-			return report.Render(dir)
-		}, syscall.ENOSPC},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := os.Stat("/dev/full"); err != nil && tc.want == syscall.ENOSPC {
-				t.Skip("no /dev/full here")
-			}
-			out := filepath.Join(t.TempDir(), "results")
-			done, _ := startRun(t, noopScenario, Options{Out: out, Finish: func(dir string) error {
-				// What the report step reads is there.
-				if _, err := report.ReadSummary(dir); err != nil {
-					t.Errorf("Finish called before summary.json was written: %v", err)
-				}
-				return tc.finish(dir)
-			}})
-			r := waitRun(t, done, 15*time.Second)
-			t.Logf("error: %v", r.err)
-			if !errors.Is(r.err, tc.want) || r.out != nil {
-				t.Fatalf("Run = %v, %v; want %v and no outcome", r.out, r.err, tc.want)
-			}
-			entries, err := os.ReadDir(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var names []string
-			for _, e := range entries {
-				names = append(names, e.Name())
-			}
-			if len(names) != 1 || !strings.HasPrefix(names[0], partialPrefix) {
-				t.Fatalf("results folder holds %q, want one %s folder and no latest", names, partialPrefix)
-			}
-			if !strings.Contains(r.err.Error(), filepath.Join(out, names[0])) {
-				t.Errorf("error %q does not name the partial folder %s", r.err, names[0])
 			}
 		})
 	}

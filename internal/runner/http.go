@@ -9,7 +9,7 @@ import (
 	"github.com/authbench/authbench/internal/httpdrive"
 	"github.com/authbench/authbench/internal/httpserve"
 	"github.com/authbench/authbench/internal/keys"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -123,8 +123,8 @@ func (r *runner) arm(sc *scenarios.Scenario, nodes []backends.Strategy) {
 }
 
 // httpSummary adds up what the clients measured.
-func httpSummary(sc *scenarios.Scenario, nodes []backends.Strategy, run *report.Run) *report.HTTP {
-	out := &report.HTTP{
+func httpSummary(sc *scenarios.Scenario, nodes []backends.Strategy, run *results.Run) *results.HTTP {
+	out := &results.HTTP{
 		Transport: sc.Transport, Credential: sc.Credential.In, CSRFDefence: sc.CSRF == "on",
 		H2: sc.HTTP.H2, NewConnections: sc.HTTP.NewConnections, Target: sc.HTTP.Target, ValidateShare: -1,
 	}
@@ -159,7 +159,7 @@ func httpSummary(sc *scenarios.Scenario, nodes []backends.Strategy, run *report.
 		srvNs += s.ServerValidateNs
 		out.ServerConnErrors += s.ServerConnErrors
 		if cs := c.CSRF(); cs != nil {
-			out.CSRF = &report.CSRF{Rate: sc.Attack.CSRF, Attempts: cs.Attempts, CookieAttached: cs.CookieAttached,
+			out.CSRF = &results.CSRF{Rate: sc.Attack.CSRF, Attempts: cs.Attempts, CookieAttached: cs.CookieAttached,
 				Accepted: cs.Accepted, RefusedCSRF: cs.RefusedCSRF, RefusedAuth: cs.RefusedAuth, Errors: cs.Errors}
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -89,14 +89,14 @@ func parseRedisCPU(info string) (float64, bool) {
 
 // measured fills run's StoreOps, CPU and RedisPool from two readings, the
 // validations made between them and the pool size.
-func measured(run *report.Run, a, b reading, validations int64, poolSize int) {
+func measured(run *results.Run, a, b reading, validations int64, poolSize int) {
 	if validations <= 0 {
 		return
 	}
 	per := func(n int64) float64 { return float64(n) / float64(validations) }
 	{
 		d := b.ops.Sub(a.ops)
-		so := &report.StoreOps{
+		so := &results.StoreOps{
 			Validations: validations, HasStore: a.counted, RoundTrips: d.RoundTrips, LocalLookups: d.LocalLookups,
 			RoundTripsPerValidate: per(d.RoundTrips), LocalLookupsPerValidate: per(d.LocalLookups),
 			CacheHits: d.CacheHits, CacheMisses: d.CacheMisses, RefreshRoundTrips: d.RefreshRoundTrips,
@@ -107,7 +107,7 @@ func measured(run *report.Run, a, b reading, validations int64, poolSize int) {
 		run.StoreOps = so
 	}
 	if a.cpuOK && b.cpuOK {
-		c := &report.CPU{
+		c := &results.CPU{
 			Validations: validations, WallS: b.at.Sub(a.at).Seconds(),
 			ProcessUserS: b.user - a.user, ProcessSystemS: b.sys - a.sys,
 		}
@@ -120,7 +120,7 @@ func measured(run *report.Run, a, b reading, validations int64, poolSize int) {
 		run.CPU = c
 	}
 	if a.pool != nil && b.pool != nil {
-		run.RedisPool = &report.Pool{
+		run.RedisPool = &results.Pool{
 			Size:     poolSize,
 			Waits:    int64(b.pool.WaitCount) - int64(a.pool.WaitCount),
 			WaitNS:   b.pool.WaitDurationNs - a.pool.WaitDurationNs,
@@ -160,9 +160,9 @@ var claimNames = []string{"sub", "iss", "aud", "exp", "iat", "jti"}
 // tokenShape says what a credential shows without a key: how many
 // segments it has, and which claim names can be read by base64url-decoding
 // its segments.
-func tokenShape(token string) *report.TokenShape {
+func tokenShape(token string) *results.TokenShape {
 	segs := strings.Split(token, ".")
-	ts := &report.TokenShape{Segments: len(segs), ReadableClaims: []string{}}
+	ts := &results.TokenShape{Segments: len(segs), ReadableClaims: []string{}}
 	for _, seg := range segs {
 		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
 		if err != nil {

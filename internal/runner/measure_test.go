@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -75,7 +75,7 @@ func TestMeasured(t *testing.T) {
 	b := reading{at: t0.Add(2 * time.Second), counted: true, ops: backends.StoreOps{RoundTrips: 110, CacheHits: 305, CacheMisses: 100},
 		user: 1.5, sys: 1.5, cpuOK: true, redisCPU: 2.1, redisOK: true,
 		pool: &redis.PoolStats{WaitCount: 4, Timeouts: 2, WaitDurationNs: 600}}
-	var run report.Run
+	var run results.Run
 	measured(&run, a, b, 400, 24)
 	so := run.StoreOps
 	if so == nil || !so.HasStore || so.RoundTripsPerValidate != 0.25 || so.CacheHitRatio != 0.75 || so.Validations != 400 {
@@ -88,7 +88,7 @@ func TestMeasured(t *testing.T) {
 	if p := run.RedisPool; p == nil || p.Waits != 3 || p.Timeouts != 2 || p.WaitNS != 500 || p.Size != 24 {
 		t.Errorf("pool %+v, want 3 waits, 2 time-outs, 500 ns, size 24", p)
 	}
-	var none report.Run
+	var none results.Run
 	measured(&none, reading{cpuOK: true}, reading{cpuOK: true}, 400, 0)
 	if so := none.StoreOps; so == nil || so.HasStore || so.RoundTrips != 0 || none.RedisPool != nil {
 		t.Errorf("a backend without a store: %+v %+v, want counted zeros marked as no store and no pool", none.StoreOps, none.RedisPool)

@@ -13,7 +13,8 @@ import (
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 // The tests in this file break the network between the run and Redis (the
@@ -53,7 +54,7 @@ func (cc *connectCapture) conn() *redisproc.Conn {
 // checkFaultRun checks the common promises of a run that met a fault.
 // With wantErrors false, a run without errors passes too (a backend that
 // recovers before any validation notices).
-func checkFaultRun(t *testing.T, r runResult, measuring time.Time, duration, timeout time.Duration, wantErrors bool) report.Run {
+func checkFaultRun(t *testing.T, r runResult, measuring time.Time, duration, timeout time.Duration, wantErrors bool) results.Run {
 	t.Helper()
 	if r.err != nil {
 		t.Fatalf("Run: %v", r.err)
@@ -61,7 +62,7 @@ func checkFaultRun(t *testing.T, r runResult, measuring time.Time, duration, tim
 	if ended, limit := r.finishAt.Sub(measuring), duration+timeout+2*time.Second; ended > limit {
 		t.Errorf("measuring ended %v after it began, want within %v", ended, limit)
 	}
-	sum, err := report.ReadSummary(r.out.Dir)
+	sum, err := results.ReadSummary(r.out.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func checkFaultRun(t *testing.T, r runResult, measuring time.Time, duration, tim
 // toxiproxy's reset_peer) and then restores it: the errors fall inside
 // the cut, and validations succeed again after it.
 func TestNetworkCutMidRun(t *testing.T) {
-	leakCheck(t)
+	testutil.LeakCheck(t)
 	const (
 		duration = 3 * time.Second
 		timeout  = 300 * time.Millisecond
@@ -109,7 +110,7 @@ users: 500
 load: {model: closed, clients: 4}
 revocation: {rate: 20, replay: 0.05}
 redis: {timeout: %s, latency: 200us}
-`, duration, timeout), Options{Redis: cc.connector(), Finish: noReport})
+`, duration, timeout), Options{Redis: cc.connector()})
 
 	measuring := f.waitMeasuring(t, done)
 	nw := cc.conn().Network
@@ -149,7 +150,7 @@ func TestClusterMasterKilledMidRun(t *testing.T) {
 	}
 	for _, backend := range []string{"session-redis", "jwt-denylist-redis", "jwt-denylist-pubsub"} {
 		t.Run(backend, func(t *testing.T) {
-			leakCheck(t)
+			testutil.LeakCheck(t)
 			cluster, err := redisproc.StartCluster(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -165,7 +166,7 @@ users: 500
 load: {model: closed, clients: 4}
 revocation: {rate: 50, replay: 0.1}
 redis: {timeout: %s, mode: cluster}
-`, backend, duration, timeout), Options{Redis: cc.connector(), Finish: noReport})
+`, backend, duration, timeout), Options{Redis: cc.connector()})
 
 			start := time.Now()
 			for clusterCalls(cluster, measured[backend]) == 0 {

@@ -11,7 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // progress shows one bar per run on a terminal, or one line per finished
@@ -90,11 +90,11 @@ func (rb *runBar) done() {
 }
 
 // finished prints the one-line result of a run when there are no bars.
-func (pr *progress) finished(run *report.Run, label string) {
+func (pr *progress) finished(run *results.Run, label string) {
 	if pr.p != nil {
 		return
 	}
-	v := run.Ops[report.OpValidate]
+	v := run.Ops[results.OpValidate]
 	fmt.Fprintf(pr.opt.Stdout, "[%d/%d] %-40s %12s req/s  p50 %8s  p99 %8s  errors %d  false accepts %d  false rejects %d\n",
 		pr.n, pr.total, label, humanRate(v.ThroughputPerS), humanNS(v.LatencyNS.P50), humanNS(v.LatencyNS.P99),
 		run.Outcomes.Errors, run.Outcomes.FalseAccepts, run.Outcomes.FalseRejects)

@@ -1,7 +1,12 @@
 // Package runner executes a scenario's plan: it opens the backends, runs
 // the load engine once per planned run, shows progress, and writes the run
-// folder (summary.json, hdr/ and whatever Options.Finish derives from them)
-// under a temporary name that becomes final only when everything is written.
+// folder (summary.json, bench.txt, hdr/) through package results.
+//
+// What was measured is never lost: summary.json is rewritten after every
+// finished run, so a failure in a later run, a signal or even a crash
+// leaves the runs done on disk. The folder keeps a temporary name until
+// the plan ends (finished, failed or interrupted); it then gets its final
+// name, with summary.json's state saying how far the plan got.
 package runner
 
 import (
@@ -20,7 +25,7 @@ import (
 	"github.com/authbench/authbench/internal/httpdrive"
 	"github.com/authbench/authbench/internal/keys"
 	"github.com/authbench/authbench/internal/load"
-	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -40,24 +45,28 @@ type Options struct {
 
 	// Redis connects the backends that need it; nil skips them.
 	Redis RedisConnector
-	// Finish writes what is derived from the run folder's summary.json and
-	// hdr/ (bench.txt, report.md, charts) before the folder is committed.
-	Finish func(dir string) error
 }
 
 // Outcome is what Run produced.
 type Outcome struct {
 	Dir     string // the committed run folder
-	Summary *report.Summary
+	Summary *results.Summary
 }
 
 // ErrInterrupted is returned (wrapped) with a complete Outcome when a
-// signal cut the run short; the folder holds what was measured.
+// signal cut the run short; the folder holds what was measured. Before
+// anything was measured it is returned without an Outcome.
 var ErrInterrupted = errors.New("interrupted")
+
+// ErrIncomplete is returned (wrapped, with the reason) with a complete
+// Outcome when a run of the plan failed: the folder holds every run
+// before it, and summary.json's state_reason says which run failed and why.
+var ErrIncomplete = errors.New("incomplete")
 
 // Run executes plan, the expansion of s. A cancelled ctx stops the
 // current run, keeps what it measured, skips the rest and still writes the
-// folder, marked interrupted.
+// folder, marked interrupted. A run that fails ends the plan: the folder
+// is written with the runs before it, marked incomplete.
 func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt Options) (*Outcome, error) {
 	if opt.Stdout == nil {
 		opt.Stdout = io.Discard
@@ -68,7 +77,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 	r := &runner{s: s, opt: opt, keys: map[string]*keys.Ring{}}
 	defer r.closeRedis()
 
-	sum := &report.Summary{
+	sum := &results.Summary{
 		Scenario:    s.Name,
 		Description: s.Description,
 		File:        s.File,
@@ -77,6 +86,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 		Version:     opt.Version,
 		Warnings:    []string{},
 		Config:      configRecord(s),
+		Runs:        []results.Run{},
 	}
 	for _, a := range s.Sweep {
 		sum.Sweep = append(sum.Sweep, a.Path)
@@ -86,6 +96,11 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 	// here, before anything is measured: keys, Redis, backend options.
 	sizePools(plan)
 	skipped, err := r.preflight(ctx, plan, sum)
+	if ctx.Err() != nil {
+		// An error or a skipped backend now is the signal's echo (a Redis
+		// start-up cut short, with its log), not a failure to report.
+		return nil, fmt.Errorf("%w before anything was measured", ErrInterrupted)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -93,51 +108,76 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 		fmt.Fprintln(opt.Stderr, "warning:", w)
 	}
 
-	f, err := newFolder(opt.Out, s.Name, sum.StartedAt)
+	f, err := results.NewFolder(opt.Out, s.Name, sum.StartedAt)
 	if err != nil {
 		return nil, err
 	}
 	r.folder = f
+	save := func() error {
+		if err := results.WriteSummary(f.Tmp, sum); err != nil {
+			return fmt.Errorf("writing %s: %w (what was measured is left in %s)", results.SummaryFile, err, f.Tmp)
+		}
+		return nil
+	}
 
 	prog := newProgress(ctx, opt, len(plan))
 	for i, pr := range plan {
 		if ctx.Err() != nil {
-			sum.Interrupted = true
+			sum.State, sum.Reason = results.StateInterrupted, fmt.Sprintf("interrupted before run %04d (%s)", i+1, runLabel(pr))
 			break
 		}
 		if skipped[pr.Backend] {
 			continue
 		}
+		// Until the run ends, the folder says where a crash stopped it.
+		sum.State, sum.Reason = results.StateIncomplete, fmt.Sprintf("stopped during run %04d (%s)", i+1, runLabel(pr))
+		if err := save(); err != nil {
+			prog.wait()
+			return nil, err
+		}
 		run, err := r.one(ctx, pr, i, prog)
 		if err != nil {
-			prog.wait()
-			return nil, fmt.Errorf("run %d (%s): %w", i+1, pr.Backend, err)
+			if ctx.Err() != nil {
+				sum.State, sum.Reason = results.StateInterrupted, fmt.Sprintf("interrupted during the set-up of run %04d (%s): nothing of it was measured", i+1, runLabel(pr))
+			} else {
+				sum.State, sum.Reason = results.StateIncomplete, fmt.Sprintf("run %04d (%s) failed: %v", i+1, runLabel(pr), err)
+			}
+			break
 		}
 		sum.Runs = append(sum.Runs, *run)
 		if run.Interrupted {
-			sum.Interrupted = true
+			sum.State, sum.Reason = results.StateInterrupted, fmt.Sprintf("interrupted during run %04d (%s): its measured period is cut short", i+1, runLabel(pr))
 			break
 		}
+		sum.State = results.StateComplete
 	}
 	prog.wait()
+	if sum.State == "" { // every backend skipped: nothing was planned to run
+		sum.State = results.StateComplete
+	}
+	if sum.State == results.StateComplete {
+		sum.Reason = ""
+	}
+	sum.Interrupted = sum.State == results.StateInterrupted
 	sum.FinishedAt = time.Now().UTC().Truncate(time.Second)
 	sum.Warnings = append(sum.Warnings, r.warnings...)
 	warnAbout(sum, s)
 
-	if err := report.WriteSummary(f.tmp, sum); err != nil {
-		return nil, fmt.Errorf("writing %s: %w (the incomplete run is left in %s)", report.SummaryFile, err, f.tmp)
-	}
-	if opt.Finish != nil {
-		if err := opt.Finish(f.tmp); err != nil {
-			return nil, fmt.Errorf("writing the report: %w (the incomplete run is left in %s)", err, f.tmp)
-		}
-	}
-	if err := f.commit(); err != nil {
+	if err := save(); err != nil {
 		return nil, err
 	}
-	out := &Outcome{Dir: f.final, Summary: sum}
-	if sum.Interrupted {
+	if err := results.WriteBenchFile(f.Tmp, sum); err != nil {
+		return nil, fmt.Errorf("writing %s: %w (what was measured is left in %s)", results.BenchFile, err, f.Tmp)
+	}
+	if err := f.Commit(); err != nil {
+		return nil, err
+	}
+	out := &Outcome{Dir: f.Final, Summary: sum}
+	switch sum.State {
+	case results.StateInterrupted:
 		return out, ErrInterrupted
+	case results.StateIncomplete:
+		return out, fmt.Errorf("%w: %s", ErrIncomplete, sum.Reason)
 	}
 	return out, nil
 }
@@ -145,7 +185,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 type runner struct {
 	s      *scenarios.Scenario
 	opt    Options
-	folder *folder
+	folder *results.Folder
 	keys   map[string]*keys.Ring // per backend: the keys all its nodes and runs share
 
 	warnings []string // caveats found while running, for the summary
@@ -160,7 +200,7 @@ type runner struct {
 
 // preflight opens one node of every planned backend once, so that a bad
 // key folder or option fails now, and decides which backends are skipped.
-func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *report.Summary) (map[string]bool, error) {
+func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *results.Summary) (map[string]bool, error) {
 	skipped := map[string]bool{}
 	seen := map[string]bool{}
 	for _, pr := range plan {
@@ -172,11 +212,7 @@ func (r *runner) preflight(ctx context.Context, plan []scenarios.Run, sum *repor
 		if !ok {
 			return nil, fmt.Errorf("unknown backend %q", pr.Backend)
 		}
-		info := report.BackendInfo{
-			Name: e.Info.Name, Family: e.Info.Family, Stateful: e.Info.Stateful,
-			StoreLookups: e.Info.StoreLookups, Description: e.Info.Description,
-			ImmediateRevocation: e.Info.ImmediateRevocation, NodeLocal: e.Info.NodeLocal,
-		}
+		info := results.BackendInfo{Info: e.Info}
 		skip := func(err error) {
 			info.Skipped = err.Error()
 			skipped[pr.Backend] = true
@@ -221,7 +257,7 @@ func (r *runner) env(ctx context.Context, pr scenarios.Run, runID string) (*back
 		Namespace: "authbench:" + runID + ":",
 	}
 	if r.folder != nil {
-		env.Namespace = "authbench:" + r.folder.name + ":" + runID + ":"
+		env.Namespace = "authbench:" + r.folder.Name + ":" + runID + ":"
 	}
 	e, _ := backends.Lookup(pr.Backend)
 	if e.Info.NeedsRedis {
@@ -277,11 +313,28 @@ func (r *runner) closeRedis() {
 	r.redisCli, r.redisClose, r.redisErr = nil, nil, nil
 }
 
-// one executes one planned run.
-func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *progress) (*report.Run, error) {
-	sc := pr.Scenario
+// one executes one planned run, trying its set-up again when a store
+// failed in a way that may pass (a time-out, a refused connection).
+func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *progress) (*results.Run, error) {
 	id := fmt.Sprintf("%04d", index+1)
-	nodes, env, err := r.nodes(ctx, pr, id)
+	return retrySetup(ctx, setupTries, setupBackoff, func(try int) (*results.Run, error) {
+		ns := id
+		if try > 1 {
+			// A fresh namespace, so that what the failed try stored
+			// is not counted in this one's store size.
+			ns = fmt.Sprintf("%s-try%d", id, try)
+			r.redisErr = nil // connect again rather than repeat the failure
+		}
+		return r.attempt(ctx, pr, id, ns, prog)
+	}, func(try int, err error) {
+		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): set-up try %d of %d failed, tried again: %v", id, runLabel(pr), try, setupTries, err))
+	})
+}
+
+// attempt sets up and executes one run; ns names its keys in the store.
+func (r *runner) attempt(ctx context.Context, pr scenarios.Run, id, ns string, prog *progress) (*results.Run, error) {
+	sc := pr.Scenario
+	nodes, env, err := r.nodes(ctx, pr, ns)
 	defer func() {
 		for _, n := range nodes {
 			_ = n.Close()
@@ -342,7 +395,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 		comment := fmt.Sprintf("authbench run %s: %s, %s, latency in ns", id, label, name)
 		h.SetStartTimeMs(res.MeasuredStart.UnixMilli())
 		h.SetEndTimeMs(res.MeasuredStart.Add(res.Measured).UnixMilli())
-		if err := report.WriteHistogram(report.HistogramPath(r.folder.tmp, id, name), h, comment); err != nil {
+		if err := results.WriteHistogram(results.HistogramPath(r.folder.Tmp, id, name), h, comment); err != nil {
 			return nil, err
 		}
 	}
@@ -352,7 +405,7 @@ func (r *runner) one(ctx context.Context, pr scenarios.Run, index int, prog *pro
 
 // issuedShape logs one more user in after the run and says what its
 // credential shows without a key (nil when the login fails).
-func issuedShape(node backends.Strategy, timeout time.Duration) *report.TokenShape {
+func issuedShape(node backends.Strategy, timeout time.Duration) *results.TokenShape {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*max(timeout, 200*time.Millisecond))
 	defer cancel()
 	c, err := node.Issue(ctx, "user-shape")
@@ -405,8 +458,8 @@ func inProcess(nodes []backends.Strategy) []backends.Strategy {
 
 // storeSize asks the nodes how big their store is: the sum over nodes of
 // their own stores, or the first node's answer for a store they share.
-func storeSize(nodes []backends.Strategy, shared bool, timeout time.Duration) report.Store {
-	out := report.Store{Bytes: -1}
+func storeSize(nodes []backends.Strategy, shared bool, timeout time.Duration) results.Store {
+	out := results.Store{Bytes: -1}
 	if timeout <= 0 {
 		timeout = time.Second
 	}
@@ -447,9 +500,9 @@ func lastPart(path string) string {
 	return path
 }
 
-func machine() report.Machine {
+func machine() results.Machine {
 	host, _ := os.Hostname()
-	return report.Machine{
+	return results.Machine{
 		CPUs:       runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Go:         runtime.Version(),
@@ -459,23 +512,26 @@ func machine() report.Machine {
 	}
 }
 
-var plural = map[string]string{report.OpLogin: "logins", report.OpRefresh: "refreshes", report.OpLogout: "logouts"}
+var plural = map[string]string{results.OpLogin: "logins", results.OpRefresh: "refreshes", results.OpLogout: "logouts"}
 
 // warnAbout adds the caveats a reader of the report needs.
-func warnAbout(sum *report.Summary, s *scenarios.Scenario) {
+func warnAbout(sum *results.Summary, s *scenarios.Scenario) {
 	if s.Repeat < 3 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("repeat is %d: fewer than 3 repeats per point give no confidence interval and no significance test", s.Repeat))
 	}
-	if sum.Interrupted {
-		sum.Warnings = append(sum.Warnings, "the run was interrupted: the last run is partial and later runs are missing")
+	switch sum.State {
+	case results.StateInterrupted:
+		sum.Warnings = append(sum.Warnings, "the run was interrupted ("+sum.Reason+"): later runs are missing")
+	case results.StateIncomplete:
+		sum.Warnings = append(sum.Warnings, "the plan is incomplete ("+sum.Reason+"): later runs are missing")
 	}
 	for _, run := range sum.Runs {
 		var problems []string
 		if n := run.Outcomes.Errors; n > 0 {
 			problems = append(problems, fmt.Sprintf("%d validation errors", n))
 		}
-		for _, op := range report.Ops {
-			if n := run.Ops[op].Errors; n > 0 && op != report.OpValidate {
+		for _, op := range results.Ops {
+			if n := run.Ops[op].Errors; n > 0 && op != results.OpValidate {
 				problems = append(problems, fmt.Sprintf("%d failed %s", n, plural[op]))
 			}
 		}
