@@ -41,6 +41,7 @@ func commands() []command {
 		{"report", "redraw the charts and report.md of a run folder", cmdReport},
 		{"compare", "compare two run folders (significance with Mann-Whitney U)", cmdCompare},
 		{"keys", "generate a key set (keys gen --out DIR)", cmdKeys},
+		{"serve", "run one backend behind the HTTP validator server", cmdServe},
 		{"token", "issue, verify or inspect a credential", cmdToken},
 		{"version", "print the version", cmdVersion},
 	}

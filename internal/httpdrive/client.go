@@ -617,10 +617,11 @@ type Stats struct {
 	CPU             time.Duration // the process's CPU time (user + system)
 
 	// The server's side, when it can be read (ServerKnown).
-	ServerKnown       bool
-	ServerValidations int64
-	ServerValidateNs  int64
-	ServerConnErrors  int64
+	ServerKnown        bool
+	ServerValidations  int64
+	ServerValidateNs   int64
+	ServerConnErrors   int64
+	ServerConnsDropped int64
 }
 
 // Stats returns the counts since the measured period began.
@@ -641,6 +642,7 @@ func (c *Client) Stats() Stats {
 		st.ServerValidations = srv.Validations - c.startS.Validations
 		st.ServerValidateNs = srv.ValidateNs - c.startS.ValidateNs
 		st.ServerConnErrors = srv.ConnErrors - c.startS.ConnErrors
+		st.ServerConnsDropped = srv.ConnsDropped - c.startS.ConnsDropped
 	}
 	return st
 }

@@ -38,6 +38,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,6 +125,9 @@ func (c *Config) fill() error {
 	return nil
 }
 
+// Check reports what is wrong with c, if anything.
+func (c Config) Check() error { return c.fill() }
+
 // ParseSameSite reads lax, strict or none ("" is lax).
 func ParseSameSite(s string) (http.SameSite, error) {
 	switch s {
@@ -151,6 +155,47 @@ type Server struct {
 	validations  atomic.Int64
 	validateNs   atomic.Int64
 	serverErrors atomic.Int64
+	dropped      atomic.Int64
+
+	connMu sync.Mutex
+	conns  map[net.Conn]*connInfo
+}
+
+// connInfo follows one connection: whether it ever carried a complete
+// request. Connections closed without one (a slow-loris client cut off by
+// ReadHeaderTimeout, a client that connects and leaves, a reset before the
+// request ended) are counted as dropped.
+type connInfo struct{ served atomic.Bool }
+
+type connKey struct{}
+
+func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
+	ci := &connInfo{}
+	s.connMu.Lock()
+	s.conns[c] = ci
+	s.connMu.Unlock()
+	return context.WithValue(ctx, connKey{}, ci)
+}
+
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	if st != http.StateClosed && st != http.StateHijacked {
+		return
+	}
+	s.connMu.Lock()
+	ci := s.conns[c]
+	delete(s.conns, c)
+	s.connMu.Unlock()
+	if ci != nil && !ci.served.Load() {
+		s.dropped.Add(1)
+	}
+}
+
+// ServeHTTP marks the connection as having carried a request, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if ci, ok := r.Context().Value(connKey{}).(*connInfo); ok && !ci.served.Load() {
+		ci.served.Store(true)
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // countWriter counts the lines net/http logs (one Write per line).
@@ -167,7 +212,7 @@ func New(node backends.Strategy, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	ss, _ := ParseSameSite(cfg.SameSite)
-	s := &Server{node: node, cfg: cfg, sameSite: ss, csrfKey: make([]byte, 32), mux: http.NewServeMux()}
+	s := &Server{node: node, cfg: cfg, sameSite: ss, csrfKey: make([]byte, 32), mux: http.NewServeMux(), conns: map[net.Conn]*connInfo{}}
 	rand.Read(s.csrfKey) // never fails (crypto/rand since Go 1.24)
 	s.refr, _ = node.(backends.Refresher)
 	s.mux.HandleFunc("POST "+PathLogin, s.login)
@@ -184,13 +229,15 @@ func New(node backends.Strategy, cfg Config) (*Server, error) {
 func (s *Server) Config() Config { return s.cfg }
 
 // Handler is the server's routes.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s }
 
 // HTTPServer returns an http.Server for the routes with the configured
 // limits; tlsCfg nil serves plain HTTP. h2 enables HTTP/2 (over TLS only).
 func (s *Server) HTTPServer(tlsCfg *tls.Config, h2 bool) *http.Server {
 	hs := &http.Server{
-		Handler:           s.mux,
+		Handler:           s,
+		ConnContext:       s.connContext,
+		ConnState:         s.connState,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
@@ -212,14 +259,18 @@ func (s *Server) HTTPServer(tlsCfg *tls.Config, h2 bool) *http.Server {
 type Stats struct {
 	Validations int64 `json:"validations"`
 	ValidateNs  int64 `json:"validate_ns"`
-	// ConnErrors counts what net/http logs: failed TLS handshakes,
-	// connections reset or timed out while reading a request.
+	// ConnErrors counts what net/http logs: failed TLS handshakes, for
+	// the most part.
 	ConnErrors int64 `json:"conn_errors"`
+	// ConnsDropped counts connections closed before they carried one
+	// complete request: slow-loris clients cut off by the header time-out,
+	// resets, clients that connect and leave.
+	ConnsDropped int64 `json:"conns_dropped"`
 }
 
 // Stats returns the validations so far.
 func (s *Server) Stats() Stats {
-	return Stats{Validations: s.validations.Load(), ValidateNs: s.validateNs.Load(), ConnErrors: s.serverErrors.Load()}
+	return Stats{Validations: s.validations.Load(), ValidateNs: s.validateNs.Load(), ConnErrors: s.serverErrors.Load(), ConnsDropped: s.dropped.Load()}
 }
 
 func (s *Server) stats(w http.ResponseWriter, _ *http.Request) {

@@ -36,7 +36,10 @@ type HTTP struct {
 	// ServerConnErrors counts what the servers' net/http logged (failed
 	// handshakes, broken connections).
 	ServerConnErrors int64 `json:"server_conn_errors"`
-	CSRF             *CSRF `json:"csrf,omitempty"`
+	// ServerConnsDropped counts connections the servers closed before a
+	// complete request (slow clients cut off by the header time-out, resets).
+	ServerConnsDropped int64 `json:"server_conns_dropped"`
+	CSRF               *CSRF `json:"csrf,omitempty"`
 }
 
 // CSRF is the CSRF attacker's tally: forged cross-site state-changing

@@ -158,6 +158,7 @@ func httpSummary(sc *scenarios.Scenario, nodes []backends.Strategy, run *results
 		srvN += s.ServerValidations
 		srvNs += s.ServerValidateNs
 		out.ServerConnErrors += s.ServerConnErrors
+		out.ServerConnsDropped += s.ServerConnsDropped
 		if cs := c.CSRF(); cs != nil {
 			out.CSRF = &results.CSRF{Rate: sc.Attack.CSRF, Attempts: cs.Attempts, CookieAttached: cs.CookieAttached,
 				Accepted: cs.Accepted, RefusedCSRF: cs.RefusedCSRF, RefusedAuth: cs.RefusedAuth, Errors: cs.Errors}
