@@ -24,6 +24,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/internal/keys"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 // tokenKind groups the token backends by what an attacker can tamper with.
@@ -93,11 +94,7 @@ func runTests(m *testing.M) int {
 	// request blocked on a dead store.
 	// go-redis probes a dead server from a goroutine that sees its pool
 	// closed only after its next 1 s sleep: give it time to end.
-	err = goleak.Find()
-	for deadline := time.Now().Add(3 * time.Second); err != nil && time.Now().Before(deadline); err = goleak.Find() {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
+	if err := testutil.Wait(testutil.LeakGrace, func() error { return goleak.Find() }); err != nil {
 		fmt.Fprintln(os.Stderr, "goleak:", err)
 		return 1
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
 	"github.com/authbench/authbench/internal/redistest"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 // clusterEnv connects to a private three-master cluster.
@@ -70,10 +71,12 @@ func TestRedisBackendsOnCluster(t *testing.T) {
 				}
 			} else {
 				// Pub/sub delivers the logout to node b asynchronously.
-				deadline := time.Now().Add(5 * time.Second)
-				for b.Validate(ctx, creds[0].Token) == nil && time.Now().Before(deadline) {
-					time.Sleep(5 * time.Millisecond)
-				}
+				_ = testutil.Wait(5*time.Second, func() error {
+					if b.Validate(ctx, creds[0].Token) == nil {
+						return errors.New("still accepted")
+					}
+					return nil
+				})
 				wantReject(t, b, creds[0].Token, nil, "revoked on the other node")
 			}
 			if sz, ok := a.(backends.Sizer); ok {

@@ -3,17 +3,18 @@ package backends_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
 	"github.com/authbench/authbench/internal/redistest"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 // Tests in this file talk to a real, private redis-server per test (no
@@ -29,11 +30,7 @@ const faultMargin = 150 * time.Millisecond
 
 // leakCheck verifies at the end of the test, after every other cleanup,
 // that the test left no goroutine behind.
-func leakCheck(t *testing.T) {
-	t.Helper()
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 // redisEnv starts a private server and returns an Env whose namespace is
 // unique to the test.
@@ -364,17 +361,12 @@ func TestSessionRedisFaults(t *testing.T) {
 				t.Errorf("error after %v: too early for a time-out of %v", took, testTimeout)
 			}
 			// Recovers once the server runs again.
-			deadline := time.Now().Add(2 * time.Second)
-			for {
-				err := s.Validate(ctxT(t), c.Token)
-				if err == nil {
-					break
+			testutil.Eventually(t, 2*time.Second, func() error {
+				if err := s.Validate(ctxT(t), c.Token); err != nil {
+					return fmt.Errorf("no recovery after SIGCONT: %w", err)
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no recovery after SIGCONT: %v", err)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+				return nil
+			})
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -204,13 +205,14 @@ func TestServerDiesWithParent(t *testing.T) {
 		t.Fatalf("child said %q", line)
 	}
 	_ = cmd.Wait()
-	deadline := time.Now().Add(3 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("redis-server %d outlived its parent", pid)
+	if testutil.Wait(3*time.Second, func() error {
+		if alive(pid) {
+			return errors.New("alive")
 		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	}) != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("redis-server %d outlived its parent", pid)
 	}
 }
 
