@@ -230,7 +230,12 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	var work chan int64
 	var dispatcher sync.WaitGroup
 	if cfg.Model == Open {
-		work = make(chan int64)
+		// Buffered, one slot per worker: a worker that finishes while
+		// requests are overdue takes the next without waiting for the
+		// dispatcher to be scheduled, so a stalled dispatcher catches up
+		// at the workers' pace. An idle worker is handed a request
+		// directly; a buffered one has not started and can still be missed.
+		work = make(chan int64, cfg.Clients)
 		d := &dispatcher
 		d.Add(1)
 		go func() {
