@@ -25,6 +25,7 @@ const (
 	DefaultSameSite    = "lax"
 	DefaultCSRF        = "on"
 	DefaultHTTPTimeout = time.Second
+	DefaultResumption  = 0.5
 	MaxHTTPTimeout     = time.Minute
 	MaxAttackRate      = 100_000.0
 )
@@ -39,6 +40,7 @@ type Credential struct {
 type HTTP struct {
 	H2             bool          `yaml:"h2"`              // HTTP/2 (https only)
 	NewConnections float64       `yaml:"new_connections"` // share of validations on a fresh connection
+	Resumption     float64       `yaml:"resumption"`      // share of those that resume a TLS session
 	Timeout        time.Duration `yaml:"timeout"`         // per request
 	// Target drives an external server instead of a loopback one per node.
 	Target   string      `yaml:"target"`
@@ -73,7 +75,7 @@ func transportDefaults(s *Scenario) {
 	s.Transport = DefaultTransport
 	s.Credential = Credential{In: DefaultCredential, SameSite: DefaultSameSite}
 	s.CSRF = DefaultCSRF
-	s.HTTP = HTTP{Timeout: DefaultHTTPTimeout}
+	s.HTTP = HTTP{Timeout: DefaultHTTPTimeout, Resumption: DefaultResumption}
 }
 
 // OverHTTP reports whether the scenario's requests go over the network.
@@ -107,6 +109,8 @@ func (s *Scenario) checkTransport() error {
 	switch {
 	case h.NewConnections < 0 || h.NewConnections > 1 || h.NewConnections != h.NewConnections:
 		return s.blame("http.new_connections").errorf("http.new_connections: must be a share within 0 .. 1, got %s", fmtNum(h.NewConnections))
+	case h.Resumption < 0 || h.Resumption > 1 || h.Resumption != h.Resumption:
+		return s.blame("http.resumption").errorf("http.resumption: must be a share within 0 .. 1, got %s", fmtNum(h.Resumption))
 	case h.Timeout <= 0 || h.Timeout > MaxHTTPTimeout:
 		return s.blame("http.timeout").errorf("http.timeout: must be > 0 and at most %s, got %s", fmtDur(MaxHTTPTimeout), fmtDur(h.Timeout))
 	case h.H2 && s.Transport == TransportHTTP:

@@ -64,7 +64,7 @@ type attacker struct {
 // a transport of its own, so the driver's byte and connection counts do
 // not include the attack.
 func (c *Client) EnableCSRF(rate float64, duration time.Duration, seed uint64) {
-	t := c.transport(false)
+	t := c.transport(false, true)
 	t.DialContext, t.DialTLSContext = nil, nil
 	t.TLSClientConfig = ownSessions(c.d.tls)
 	c.attacks = &attacker{c: c, rate: rate, duration: duration, seed: seed, quit: make(chan struct{}),

@@ -72,10 +72,15 @@ type Config struct {
 	// NewConnections is the share of validations sent on a connection of
 	// their own, dialled (and in https handshaked) for that request.
 	NewConnections float64
-	Conns          int           // keep-alive connections kept; default 16
-	Timeout        time.Duration // per request; default 1s
-	Refresh        bool          // the server has refresh tokens: implement backends.Refresher
-	Protocol       Protocol
+	// Resumption is the share of those new connections that resume a TLS
+	// session (a ticket from an earlier connection); the others make a full
+	// handshake, so both costs are measured. Kept-alive connections always
+	// resume when they can.
+	Resumption float64
+	Conns      int           // keep-alive connections kept; default 16
+	Timeout    time.Duration // per request; default 1s
+	Refresh    bool          // the server has refresh tokens: implement backends.Refresher
+	Protocol   Protocol
 }
 
 func (c *Config) fill() error {
@@ -93,6 +98,9 @@ func (c *Config) fill() error {
 	}
 	if c.NewConnections < 0 || c.NewConnections > 1 {
 		return fmt.Errorf("httpdrive: new_connections must be within 0..1, got %g", c.NewConnections)
+	}
+	if c.Resumption < 0 || c.Resumption > 1 {
+		return fmt.Errorf("httpdrive: resumption must be within 0..1, got %g", c.Resumption)
 	}
 	p := &c.Protocol
 	def := func(r *Route, m, path string) {
@@ -158,6 +166,7 @@ type Client struct {
 	cookie string       // the credential cookie's name in cookie mode
 
 	sent atomic.Uint64 // validations, for the new-connection share
+	news atomic.Uint64 // new connections of validations, for the resumption share
 	reqs atomic.Int64  // requests of every operation
 
 	csrf     sync.Map // cookie mode: credential → its CSRF token, for logout and refresh
@@ -239,7 +248,7 @@ func newClient(cfg Config) (*Client, error) {
 	if cfg.Credential == httpserve.InCookie {
 		_, c.cookie, _ = ParseSource(cfg.Protocol.TokenFrom)
 	}
-	c.std = &http.Client{Transport: c.transport(false), Timeout: cfg.Timeout,
+	c.std = &http.Client{Transport: c.transport(false, true), Timeout: cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if !(cfg.H2 && tlsCfg != nil) {
 		credPrefix := "Authorization: Bearer "
@@ -254,7 +263,7 @@ func newClient(cfg Config) (*Client, error) {
 
 // transport is net/http's transport over the counting dialer. once makes
 // it dial a connection per request (a fresh connection under HTTP/2).
-func (c *Client) transport(once bool) *http.Transport {
+func (c *Client) transport(once, resume bool) *http.Transport {
 	h2 := c.cfg.H2 && c.d.tls != nil
 	t := &http.Transport{
 		MaxIdleConnsPerHost: c.cfg.Conns,
@@ -267,9 +276,9 @@ func (c *Client) transport(once bool) *http.Transport {
 		protos = []string{"h2", "http/1.1"}
 	}
 	if c.d.tls != nil {
-		t.DialTLSContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return c.d.dial(ctx, protos) }
+		t.DialTLSContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return c.d.dial(ctx, protos, resume) }
 	} else {
-		t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return c.d.dial(ctx, nil) }
+		t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return c.d.dial(ctx, nil, true) }
 	}
 	return t
 }
@@ -307,10 +316,9 @@ func statusErr(status int) error {
 	return fmt.Errorf("HTTP %d %s", status, http.StatusText(status))
 }
 
-// fresh says whether validation n (from 1) goes on a new connection: the
-// share is exact over any run of requests, with no random number needed.
-func (c *Client) fresh(n uint64) bool {
-	p := c.cfg.NewConnections
+// share says whether event n (from 1) is among a share p of events: exact
+// over any run of events, with no random number needed.
+func share(n uint64, p float64) bool {
 	return p > 0 && int64(float64(n)*p) != int64(float64(n-1)*p)
 }
 
@@ -318,9 +326,12 @@ func (c *Client) fresh(n uint64) bool {
 func (c *Client) Validate(ctx context.Context, token string) error {
 	n := c.sent.Add(1)
 	c.reqs.Add(1)
-	fresh := c.fresh(n)
+	fresh, resume := share(n, c.cfg.NewConnections), true
+	if fresh {
+		resume = share(c.news.Add(1), c.cfg.Resumption)
+	}
 	if c.hot != nil {
-		status, err := c.hot.do(ctx, token, fresh)
+		status, err := c.hot.do(ctx, token, fresh, resume)
 		if err != nil {
 			return err
 		}
@@ -332,7 +343,7 @@ func (c *Client) Validate(ctx context.Context, token string) error {
 	}
 	cl := c.std
 	if fresh {
-		t := c.transport(true)
+		t := c.transport(true, resume)
 		defer t.CloseIdleConnections()
 		cl = &http.Client{Transport: t, Timeout: c.cfg.Timeout}
 	}

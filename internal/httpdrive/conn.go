@@ -67,8 +67,9 @@ func (d *dialer) retire(c *wireConn) {
 }
 
 // dial opens a TCP connection and, in https mode, completes the TLS
-// handshake on it, offering protos by ALPN.
-func (d *dialer) dial(ctx context.Context, protos []string) (net.Conn, error) {
+// handshake on it, offering protos by ALPN. resume false makes it a full
+// handshake even when a session ticket is at hand.
+func (d *dialer) dial(ctx context.Context, protos []string, resume bool) (net.Conn, error) {
 	raw, err := d.net.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
 		d.mu.Lock()
@@ -89,6 +90,9 @@ func (d *dialer) dial(ctx context.Context, protos []string) (net.Conn, error) {
 	}
 	cfg := d.tls.Clone()
 	cfg.NextProtos = protos
+	if !resume {
+		cfg.ClientSessionCache = nil
+	}
 	if cfg.ServerName == "" {
 		host, _, _ := net.SplitHostPort(d.addr)
 		cfg.ServerName = host

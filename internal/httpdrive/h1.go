@@ -63,7 +63,7 @@ var errRetry = errors.New("connection closed before the response")
 
 // do sends the request with token and returns the status code. A fresh
 // request dials a connection of its own and closes it after the response.
-func (p *h1) do(ctx context.Context, token string, fresh bool) (int, error) {
+func (p *h1) do(ctx context.Context, token string, fresh, resume bool) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -76,7 +76,7 @@ func (p *h1) do(ctx context.Context, token string, fresh bool) (int, error) {
 			}
 		}
 		if c == nil {
-			nc, err := p.d.dial(ctx, protoH1)
+			nc, err := p.d.dial(ctx, protoH1, resume || !fresh)
 			if err != nil {
 				return 0, fmt.Errorf("connect: %w", err)
 			}

@@ -43,6 +43,7 @@ func clientConfig(sc *scenarios.Scenario) httpdrive.Config {
 		Credential:     sc.Credential.In,
 		H2:             sc.HTTP.H2,
 		NewConnections: sc.HTTP.NewConnections,
+		Resumption:     sc.HTTP.Resumption,
 		Conns:          sc.Load.Clients,
 		Timeout:        sc.HTTP.Timeout,
 	}
