@@ -118,17 +118,7 @@ type runResult struct {
 // startRun parses yaml, plans it and runs it in the background.
 func startRun(t *testing.T, yaml string, opt Options) (<-chan runResult, *scenarios.Scenario) {
 	t.Helper()
-	s, err := scenarios.ParseBytes("fault.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := scenarios.Plan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opt.Out == "" {
-		opt.Out = filepath.Join(t.TempDir(), "results")
-	}
+	s, plan := planOf(t, yaml, &opt)
 	done := make(chan runResult, 1)
 	go func() {
 		out, err := Run(context.Background(), s, plan, opt)

@@ -69,7 +69,15 @@ load: {model: closed, clients: 1}
 
 func runPlan(t *testing.T, ctx context.Context, yaml string, opt Options) (*Outcome, error) {
 	t.Helper()
-	s, err := scenarios.ParseBytes("plan.yaml", []byte(yaml))
+	s, plan := planOf(t, yaml, &opt)
+	return Run(ctx, s, plan, opt)
+}
+
+// planOf parses and plans yaml, and gives opt a results folder of the
+// test's own when it has none.
+func planOf(t *testing.T, yaml string, opt *Options) (*scenarios.Scenario, []scenarios.Run) {
+	t.Helper()
+	s, err := scenarios.ParseBytes("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +88,7 @@ func runPlan(t *testing.T, ctx context.Context, yaml string, opt Options) (*Outc
 	if opt.Out == "" {
 		opt.Out = filepath.Join(t.TempDir(), "results")
 	}
-	return Run(ctx, s, plan, opt)
+	return s, plan
 }
 
 // checkKept checks that a folder ended early was committed with the runs
