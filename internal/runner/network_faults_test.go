@@ -173,7 +173,11 @@ redis: {timeout: %s, mode: cluster}
 				if time.Since(start) > 30*time.Second {
 					t.Fatal("the run did not reach the cluster within 30s")
 				}
-				time.Sleep(5 * time.Millisecond)
+				select {
+				case r := <-done:
+					t.Fatalf("the run ended before its first %s reached the cluster: %v", measured[backend], r.err)
+				case <-time.After(5 * time.Millisecond):
+				}
 			}
 			measuring := time.Now()
 			time.Sleep(killAt)
