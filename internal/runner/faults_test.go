@@ -312,6 +312,7 @@ load: {model: open, rate: %d, clients: 32}
 redis: {timeout: %s}
 `, duration, rate, timeout), Options{Redis: f.connector()})
 
+	stalls := stalltest.Start(t)
 	measuring := f.waitMeasuring(t, done)
 	time.Sleep(pauseAt - time.Since(measuring))
 	if err := f.srv.Pause(); err != nil {
@@ -325,6 +326,7 @@ redis: {timeout: %s}
 	resumed := time.Since(measuring)
 
 	r := waitRun(t, done, duration+30*time.Second)
+	stalls.Stop()
 	if r.err != nil {
 		t.Fatalf("Run: %v", r.err)
 	}
@@ -344,9 +346,11 @@ redis: {timeout: %s}
 	t.Logf("timeline: %s", timelineString(run.Timeline))
 
 	// Each request gives up at the time-out, not later: the service time
-	// tops out near redis.timeout (margin: scheduling on a busy machine).
-	if svc.Max < int64(timeout*9/10) || svc.Max > int64(timeout+250*time.Millisecond) {
-		t.Errorf("service latency max = %v, want about redis.timeout %v", ns(svc.Max), timeout)
+	// tops out near redis.timeout (margin: scheduling, and three times the
+	// longest stall measured during the run on a busy machine).
+	t.Logf("longest stall during the run: %v", stalls.Max())
+	if limit := timeout + 250*time.Millisecond + 3*stalls.Max(); svc.Max < int64(timeout*9/10) || svc.Max > int64(limit) {
+		t.Errorf("service latency max = %v, want about redis.timeout %v (at most %v)", ns(svc.Max), timeout, limit)
 	}
 	// The stall is not hidden: requests due during the pause waited for
 	// it, so the corrected tail is far above one time-out.
