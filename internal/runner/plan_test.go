@@ -283,3 +283,53 @@ func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
 
 var _ redis.Error = redisError("")
+
+// killAfterFirst kills the server as the first run's result line is
+// written: after run 1 ends and before run 2 starts.
+type killAfterFirst struct {
+	f    *faultServer
+	once sync.Once
+	err  error
+}
+
+func (k *killAfterFirst) Write(b []byte) (int, error) {
+	if strings.HasPrefix(string(b), "[1/") {
+		k.once.Do(func() { k.err = k.f.srv.Kill() })
+	}
+	return len(b), nil
+}
+
+// TestStoreKilledBetweenRuns: the real store dies after run 1; run 2 cannot
+// log its users in (connection refused, tried setupTries times), and the
+// folder keeps run 1, marked incomplete with the reason.
+func TestStoreKilledBetweenRuns(t *testing.T) {
+	testutil.LeakCheck(t)
+	f := newFaultServer(t)
+	k := &killAfterFirst{f: f}
+	out, err := runPlan(t, context.Background(), `name: killed
+backends: [session-redis]
+duration: 300ms
+warmup: 0s
+repeat: 2
+users: 50
+load: {model: closed, clients: 2}
+redis: {timeout: 300ms}
+`, Options{Redis: f.connector(), Stdout: k})
+	t.Logf("Run: %v", err)
+	if k.err != nil {
+		t.Fatal(k.err)
+	}
+	if !errors.Is(err, ErrIncomplete) || out == nil {
+		t.Fatalf("Run = %v, %v; want ErrIncomplete with the folder", out, err)
+	}
+	sum, err := results.ReadSummary(out.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.State != results.StateIncomplete || len(sum.Runs) != 1 || sum.Runs[0].Ops[results.OpValidate].Count == 0 || !strings.Contains(sum.Reason, "run 0002") {
+		t.Errorf("state %q (%s), %d runs; want incomplete with the measured run 1", sum.State, sum.Reason, len(sum.Runs))
+	}
+	if w := strings.Join(sum.Warnings, "\n"); strings.Count(w, "tried again") != setupTries-1 {
+		t.Errorf("warnings do not show %d tries again: %q", setupTries-1, w)
+	}
+}
