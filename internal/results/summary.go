@@ -61,6 +61,11 @@ type Machine struct {
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
 	Hostname   string `json:"hostname,omitempty"`
+	// The load average (1, 5 and 15 minutes, /proc/loadavg) when the plan
+	// started and when it finished; absent where the system has none. Above
+	// the number of CPUs, other processes competed for them.
+	LoadAvgStart []float64 `json:"load_avg_start,omitempty"`
+	LoadAvgEnd   []float64 `json:"load_avg_end,omitempty"`
 }
 
 // BackendInfo describes one backend of the run: what the backend
@@ -92,7 +97,15 @@ type Run struct {
 	Outcomes   Outcomes   `json:"outcomes"`
 	Revocation Revocation `json:"revocation"`
 	// Open holds the pacing figures of an open-model run.
-	Open                    *Open    `json:"open,omitempty"`
+	Open *Open `json:"open,omitempty"`
+	// HiccupsNS is how late a goroutine sleeping 1 ms at a time woke during
+	// the measured period (jHiccup's meter): the machine's and the Go
+	// runtime's own stalls. A latency tail within them says nothing of
+	// the backend.
+	HiccupsNS Latency `json:"hiccups_ns"`
+	// ClientsPerCPU is (load.clients + cluster.nodes) / machine.gomaxprocs:
+	// above 1, in a closed model, latency tails include waits for a processor.
+	ClientsPerCPU           float64  `json:"clients_per_cpu"`
 	StoreLookupsPerValidate float64  `json:"store_lookups_per_validate"`
 	TokenBytes              float64  `json:"token_bytes"`
 	Store                   Store    `json:"store"`
@@ -234,6 +247,12 @@ type Revocation struct {
 	// ExposureMS is the distribution, over replayed revoked credentials, of
 	// the time from revocation to the last accepted replay (0 when never accepted).
 	ExposureMS Exposure `json:"exposure_ms"`
+	// PropagationNS is, for a backend that spreads revocations by message
+	// (jwt-denylist-pubsub), how long messages took from the publishing
+	// node to the others (delivery) and to be applied there (apply), over
+	// the whole run; absent for the other backends. The exposure window
+	// adds how busy the validating clients were.
+	PropagationNS *Propagation `json:"propagation_ns,omitempty"`
 }
 
 // Exposure is an exposure-window distribution in milliseconds.
@@ -241,6 +260,12 @@ type Exposure struct {
 	P50 float64 `json:"p50"`
 	P99 float64 `json:"p99"`
 	Max float64 `json:"max"`
+}
+
+// Propagation splits the time a revocation took to reach the other nodes.
+type Propagation struct {
+	Delivery Latency `json:"delivery"`
+	Apply    Latency `json:"apply"`
 }
 
 // Open holds open-model pacing figures.
@@ -251,6 +276,9 @@ type Open struct {
 	// intended start; Missed those still due when the run ended.
 	Late   int64 `json:"late"`
 	Missed int64 `json:"missed"`
+	// Started counts the requests started within the measured period;
+	// achieved_rate is Started / duration_s.
+	Started int64 `json:"started"`
 }
 
 // Store is the size of a stateful backend's store at the end of the run.

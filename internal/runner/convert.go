@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,8 +63,12 @@ func convert(res *load.Result, pr scenarios.Run, id string) *results.Run {
 		run.Revocation.ExposedShare = float64(rv.Exposed) / float64(n)
 	}
 	if res.Open != nil {
-		run.Open = &results.Open{TargetRate: res.Open.TargetRate, AchievedRate: res.Open.AchievedRate, Late: res.Open.Late, Missed: res.Open.Missed}
+		run.Open = &results.Open{TargetRate: res.Open.TargetRate, AchievedRate: res.Open.AchievedRate, Late: res.Open.Late, Missed: res.Open.Missed, Started: res.Open.Started}
 	}
+	if res.Hiccups != nil {
+		run.HiccupsNS = latency(res.Hiccups)
+	}
+	run.ClientsPerCPU = float64(sc.Load.Clients+max(1, sc.Cluster.Nodes)) / float64(runtime.GOMAXPROCS(0))
 	for i, s := range res.Timeline {
 		run.Timeline = append(run.Timeline, results.Second{
 			T: i, Validations: s.Validations, ThroughputPerS: float64(s.Validations),

@@ -16,9 +16,11 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
@@ -160,6 +162,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 	}
 	sum.Interrupted = sum.State == results.StateInterrupted
 	sum.FinishedAt = time.Now().UTC().Truncate(time.Second)
+	sum.Machine.LoadAvgEnd = loadAvg()
 	sum.Warnings = append(sum.Warnings, r.warnings...)
 	warnAbout(sum, s)
 
@@ -390,6 +393,7 @@ func (r *runner) attempt(ctx context.Context, pr scenarios.Run, id, ns string, p
 	run.StoreLookupsPerValidate = e.Info.StoreLookups
 	run.Store = storeSize(inProcess(nodes), e.Info.NeedsRedis, sc.Redis.Timeout)
 	run.Token = issuedShape(nodes[0], sc.Redis.Timeout)
+	run.Revocation.PropagationNS = propagation(inProcess(nodes))
 
 	for name, h := range res.Hists {
 		comment := fmt.Sprintf("authbench run %s: %s, %s, latency in ns", id, label, name)
@@ -503,13 +507,57 @@ func lastPart(path string) string {
 func machine() results.Machine {
 	host, _ := os.Hostname()
 	return results.Machine{
-		CPUs:       runtime.NumCPU(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Go:         runtime.Version(),
-		OS:         runtime.GOOS,
-		Arch:       runtime.GOARCH,
-		Hostname:   host,
+		CPUs:         runtime.NumCPU(),
+		GOMAXPROCS:   runtime.GOMAXPROCS(0),
+		Go:           runtime.Version(),
+		OS:           runtime.GOOS,
+		Arch:         runtime.GOARCH,
+		Hostname:     host,
+		LoadAvgStart: loadAvg(),
 	}
+}
+
+// loadAvg reads the 1, 5 and 15-minute load averages, or nil where the
+// system does not publish them.
+func loadAvg() []float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return nil
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return nil
+	}
+	avg := make([]float64, 3)
+	for i := range avg {
+		if avg[i], err = strconv.ParseFloat(f[i], 64); err != nil {
+			return nil
+		}
+	}
+	return avg
+}
+
+// propagation merges the revocation delays the nodes measured (nil when
+// the backend spreads no revocation by message, or none was sent).
+func propagation(nodes []backends.Strategy) *results.Propagation {
+	var delivery, apply *hdrhistogram.Histogram
+	for _, n := range nodes {
+		pr, ok := n.(backends.PropagationReporter)
+		if !ok {
+			continue
+		}
+		p := pr.Propagation()
+		if delivery == nil {
+			delivery, apply = p.Delivery, p.Apply
+			continue
+		}
+		delivery.Merge(p.Delivery)
+		apply.Merge(p.Apply)
+	}
+	if delivery == nil || delivery.TotalCount() == 0 {
+		return nil
+	}
+	return &results.Propagation{Delivery: latency(delivery), Apply: latency(apply)}
 }
 
 var plural = map[string]string{results.OpLogin: "logins", results.OpRefresh: "refreshes", results.OpLogout: "logouts"}
