@@ -149,7 +149,7 @@ func newForger(name string, kind tokenKind, alg string, keyAlg jose.KeyAlgorithm
 	switch alg {
 	case "HS256", "":
 		f.jwsMethod, f.jwsKey, pub = jwt.SigningMethodHS256, set.HMAC, &set.RSA.PublicKey
-		f.jwsKid = keys.KeyID(set.HMAC)
+		f.jwsKid = backendKeyID(name, set.HMAC)
 	case "RS256":
 		f.jwsMethod, f.jwsKey, pub = jwt.SigningMethodRS256, set.RSA, &set.RSA.PublicKey
 	case "ES256":
@@ -158,7 +158,7 @@ func newForger(name string, kind tokenKind, alg string, keyAlg jose.KeyAlgorithm
 		f.jwsMethod, f.jwsKey, pub = jwt.SigningMethodEdDSA, set.Ed25519, set.Ed25519.Public()
 	}
 	if f.jwsKid == "" {
-		f.jwsKid = keys.KeyID(pub)
+		f.jwsKid = backendKeyID(name, pub)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -173,7 +173,7 @@ func newForger(name string, kind tokenKind, alg string, keyAlg jose.KeyAlgorithm
 	case jose.ECDH_ES_A256KW:
 		f.encKey = &set.EncEC.PublicKey
 	}
-	f.jweKid = keys.KeyID(f.encKey)
+	f.jweKid = backendKeyID(name, f.encKey)
 	return f
 }
 
@@ -201,7 +201,7 @@ func (f *forger) claims() map[string]any {
 	return map[string]any{
 		"iss": DefaultToken.Issuer,
 		"sub": "alice",
-		"aud": []string{DefaultToken.Audience},
+		"aud": []string{BackendAudience(DefaultToken.Audience, f.name)},
 		"iat": t0.Unix(),
 		"nbf": t0.Unix(),
 		"exp": t0.Add(DefaultToken.TTL).Unix(),

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,9 +92,24 @@ func maxBytesOf(opts Options) int {
 // JSON text of the claims (the JWS payload before base64url, the JWE
 // plaintext), so that backends are compared at the same payload size. When the
 // registered claims alone are longer than claims_bytes there is no padding.
+//
+// IssuedAt shadows the embedded iat: it is written with millisecond
+// precision (RFC 7519 §2 allows a non-integer NumericDate), because the
+// stores' data-loss cutoff (see lossGuard) compares it with the moment a
+// loss was detected, and whole seconds would refuse up to a second of
+// logins made after the loss.
 type issuedClaims struct {
 	jwt.RegisteredClaims
-	Pad string `json:"pad,omitempty"`
+	IssuedAt msDate `json:"iat"`
+	Pad      string `json:"pad,omitempty"`
+}
+
+// msDate is a NumericDate written with three decimals.
+type msDate struct{ t time.Time }
+
+func (d msDate) MarshalJSON() ([]byte, error) {
+	ms := d.t.UnixMilli()
+	return fmt.Appendf(nil, "%d.%03d", ms/1000, ms%1000), nil
 }
 
 // padOverhead is len(`,"pad":""`): what an empty pad claim adds to the JSON.
@@ -100,17 +117,87 @@ const padOverhead = 9
 
 // checkedClaims is what validation decodes into. The padding is not a field,
 // so encoding/json skips it without allocating a string for it.
+//
+// The registered claims are spelled out rather than embedded from
+// jwt.RegisteredClaims because the dates must be checked for their JSON
+// type: golang-jwt (and encoding/json into a json.Number) accepts a quoted
+// number ("exp":"1795981488"), and RFC 7519 §2 and RFC 8725 §3.11 want a
+// JSON number and nothing else.
 type checkedClaims struct {
-	jwt.RegisteredClaims
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub"`
+	Audience  jwt.ClaimStrings `json:"aud"`
+	ExpiresAt *strictDate      `json:"exp"`
+	NotBefore *strictDate      `json:"nbf"`
+	IssuedAt  *strictDate      `json:"iat"`
+	ID        string           `json:"jti"`
 }
 
+var _ jwt.Claims = (*checkedClaims)(nil)
+
+func (c *checkedClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return c.ExpiresAt.numeric(), nil
+}
+func (c *checkedClaims) GetNotBefore() (*jwt.NumericDate, error) { return c.NotBefore.numeric(), nil }
+func (c *checkedClaims) GetIssuedAt() (*jwt.NumericDate, error)  { return c.IssuedAt.numeric(), nil }
+func (c *checkedClaims) GetIssuer() (string, error)              { return c.Issuer, nil }
+func (c *checkedClaims) GetSubject() (string, error)             { return c.Subject, nil }
+func (c *checkedClaims) GetAudience() (jwt.ClaimStrings, error)  { return c.Audience, nil }
+
 // Validate is called by golang-jwt's Validator after the registered-claim
-// checks: revocation by jti (the hybrids) needs every token to carry one.
+// checks: revocation by jti (the hybrids) needs every token to carry one,
+// and the data-loss cutoff needs iat.
 func (c *checkedClaims) Validate() error {
 	if c.ID == "" {
 		return fmt.Errorf("%w: jti", jwt.ErrTokenRequiredClaimMissing)
 	}
+	if c.IssuedAt == nil {
+		return fmt.Errorf("%w: iat", jwt.ErrTokenRequiredClaimMissing)
+	}
 	return nil
+}
+
+// verified is what a successful verification tells the caller.
+func (c *checkedClaims) verified() verified {
+	return verified{jti: c.ID, iat: c.IssuedAt.Time, exp: c.ExpiresAt.Time}
+}
+
+// verified is a token that passed every check of its codec.
+type verified struct {
+	jti      string
+	iat, exp time.Time
+}
+
+// strictDate is a NumericDate that must be a JSON number.
+type strictDate struct{ jwt.NumericDate }
+
+// errNotNumber is the decoding error of a date that is not a JSON number.
+var errNotNumber = errors.New("date claim is not a JSON number")
+
+func (d *strictDate) UnmarshalJSON(b []byte) error {
+	// encoding/json hands over the raw value: a number starts with a digit
+	// or a minus sign; a string, bool, object or array does not.
+	if len(b) == 0 || !(b[0] == '-' || '0' <= b[0] && b[0] <= '9') {
+		return errNotNumber
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > maxNumericDate {
+		return errNotNumber
+	}
+	sec, frac := math.Modf(f)
+	// Microseconds absorb the float's rounding of a millisecond fraction.
+	d.Time = time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3)
+	return nil
+}
+
+// maxNumericDate bounds dates to what time.Time holds without overflow.
+const maxNumericDate = 1 << 40
+
+func (d *strictDate) numeric() *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	return &d.NumericDate
 }
 
 // jtiLen is the length of a jti made by newJTI.
@@ -131,9 +218,8 @@ func newClaims(tc *TokenConfig, user string, now time.Time, ttl time.Duration) (
 		Audience:  jwt.ClaimStrings{tc.Audience},
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		NotBefore: jwt.NewNumericDate(now),
-		IssuedAt:  jwt.NewNumericDate(now),
 		ID:        newJTI(),
-	}}
+	}, IssuedAt: msDate{now}}
 	if tc.ClaimsBytes > 0 {
 		b, err := json.Marshal(c)
 		if err != nil {
@@ -196,4 +282,93 @@ func tokenConfig(env *Env) TokenConfig {
 		tc.Audience = DefaultToken.Audience
 	}
 	return tc
+}
+
+// backendToken is tokenConfig with the backend's own audience: every
+// backend issues and accepts "<token.audience>/<backend>", so that a token
+// minted for one backend is refused by another that shares its key
+// (jwt-hs256, the denylists and jwt-refresh share the HMAC secret,
+// jwt-es256 and jwe-nested the P-256 signing key). RFC 8725 §3.9 and §3.10:
+// one key or audience per kind of token.
+func backendToken(env *Env, backend string) TokenConfig {
+	tc := tokenConfig(env)
+	tc.Audience = BackendAudience(tc.Audience, backend)
+	return tc
+}
+
+// BackendAudience is the `aud` that backend issues and requires when the
+// scenario's token.audience is aud.
+func BackendAudience(aud, backend string) string { return aud + "/" + backend }
+
+// backendKeyID is the `kid` backend puts in its tokens and requires: the
+// key's own ID (keys.KeyID) prefixed with the backend's name, so that two
+// backends sharing a key still tell their tokens apart.
+func backendKeyID(backend string, key any) string { return backend + ":" + keys.KeyID(key) }
+
+// checkCompact refuses a compact serialisation that is not made of exactly
+// segs canonical base64url segments. Go's base64 decoders skip CR and LF
+// anywhere and, unless told to be strict, ignore non-zero bits after the
+// last whole byte, so one token would have many spellings (RFC 8725 §3.12
+// asks for one). A segment of n characters holds 6n bits: when n mod 4 is 2
+// or 3, the last character carries 4 or 2 unused bits that must be zero;
+// n mod 4 == 1 never encodes whole bytes.
+func checkCompact(token string, segs int) error {
+	n, start := 1, 0
+	for i := 0; i <= len(token); i++ {
+		if i == len(token) || token[i] == '.' {
+			if err := canonicalSegment(token[start:i]); err != nil {
+				return fmt.Errorf("segment %d: %w", n, err)
+			}
+			if i < len(token) {
+				n++
+			}
+			start = i + 1
+			continue
+		}
+		if b64Value(token[i]) < 0 {
+			return fmt.Errorf("character %s at offset %d is not base64url", quoteShort(token[i:i+1]), i)
+		}
+	}
+	if n != segs {
+		return fmt.Errorf("%d segments, want %d", n, segs)
+	}
+	return nil
+}
+
+func canonicalSegment(seg string) error {
+	if len(seg) == 0 {
+		return nil
+	}
+	var unused uint
+	switch len(seg) % 4 {
+	case 1:
+		return errors.New("base64url length is not whole bytes")
+	case 2:
+		unused = 4
+	case 3:
+		unused = 2
+	default:
+		return nil
+	}
+	if v := b64Value(seg[len(seg)-1]); v&(1<<unused-1) != 0 {
+		return errors.New("non-canonical base64url (unused bits set)")
+	}
+	return nil
+}
+
+// b64Value is the 6-bit value of a base64url character, -1 for any other.
+func b64Value(c byte) int {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return int(c - 'A')
+	case 'a' <= c && c <= 'z':
+		return int(c-'a') + 26
+	case '0' <= c && c <= '9':
+		return int(c-'0') + 52
+	case c == '-':
+		return 62
+	case c == '_':
+		return 63
+	}
+	return -1
 }

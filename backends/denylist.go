@@ -34,7 +34,7 @@ func init() {
 				"a logout reaches only the node that handled it, so other nodes keep accepting the token.",
 		},
 		New: func(env *Env) (Strategy, error) {
-			codec, err := newJWTCodec(env, "HS256")
+			codec, err := newJWTCodec(env, "jwt-denylist-memory", "HS256")
 			if err != nil {
 				return nil, err
 			}
@@ -82,15 +82,15 @@ func init() {
 
 // verifyJWT runs the codec and makes sure every failure is a rejection: a
 // local signature check has no infrastructure to fail.
-func verifyJWT(codec *jwtCodec, token string) (string, time.Time, error) {
-	jti, exp, err := codec.verify(token)
+func verifyJWT(codec *jwtCodec, token string) (verified, error) {
+	v, err := codec.verify(token)
 	if err != nil {
 		if !IsRejection(err) {
 			err = Reject(err)
 		}
-		return "", time.Time{}, err
+		return verified{}, err
 	}
-	return jti, exp, nil
+	return v, nil
 }
 
 // denyUntil is when a revoked credential stops mattering to a denylist:
@@ -238,11 +238,11 @@ func (d *denylistMemory) Issue(_ context.Context, user string) (Credential, erro
 }
 
 func (d *denylistMemory) Validate(_ context.Context, token string) error {
-	jti, _, err := verifyJWT(d.codec, token)
+	v, err := verifyJWT(d.codec, token)
 	if err != nil {
 		return err
 	}
-	if d.list.denied(jti) {
+	if d.list.denied(v.jti) {
 		return Reject(ErrRevoked)
 	}
 	return nil
@@ -274,6 +274,7 @@ type denylistRedis struct {
 	redisCommon
 	codec  *jwtCodec
 	client redis.UniversalClient
+	guard  *lossGuard
 	trips  atomic.Int64 // round trips of validations (see StoreOps)
 }
 
@@ -288,15 +289,21 @@ func newDenylistRedis(env *Env) (Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
-	codec, err := newJWTCodec(env, "HS256")
+	codec, err := newJWTCodec(env, "jwt-denylist-redis", "HS256")
 	if err != nil {
 		return nil, err
 	}
 	instrument(env.RedisClient)
-	return &denylistRedis{redisCommon: rc, codec: codec, client: env.RedisClient}, nil
+	guard, err := rc.openGuard(env.RedisClient, rc.ttl+codec.tc.Leeway)
+	if err != nil {
+		return nil, fmt.Errorf("jwt-denylist-redis: %w", err)
+	}
+	return &denylistRedis{redisCommon: rc, codec: codec, client: env.RedisClient, guard: guard}, nil
 }
 
-func (d *denylistRedis) key(jti string) string { return d.ns + "deny:" + jti }
+// key is the denylist entry of jti; it carries the hash tag of its
+// data-loss marker.
+func (d *denylistRedis) key(jti string) string { return d.ns + "deny:{" + tag(jti) + "}" + jti }
 
 func (d *denylistRedis) Issue(_ context.Context, user string) (Credential, error) {
 	return d.codec.issue(user, d.ttl)
@@ -304,18 +311,27 @@ func (d *denylistRedis) Issue(_ context.Context, user string) (Credential, error
 
 func (d *denylistRedis) Validate(ctx context.Context, token string) error {
 	// The signature is checked first: a forged token costs no round trip.
-	jti, _, err := verifyJWT(d.codec, token)
+	v, err := verifyJWT(d.codec, token)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := d.call(countTrips(ctx, &d.trips))
 	defer cancel()
-	n, err := d.client.Exists(ctx, d.key(jti)).Result()
+	// The entry and its data-loss marker in one round trip (same hash tag).
+	t := tag(v.jti)
+	vals, err := d.client.MGet(ctx, d.key(v.jti), d.guard.key(t)).Result()
 	if err != nil {
-		return fmt.Errorf("jwt-denylist-redis: exists: %w", err)
+		return fmt.Errorf("jwt-denylist-redis: mget: %w", err)
 	}
-	if n > 0 {
+	if vals[0] != nil {
 		return Reject(ErrRevoked)
+	}
+	cutoff, err := d.guard.cutoff(ctx, t, vals[1])
+	if err != nil {
+		return fmt.Errorf("jwt-denylist-redis: %w", err)
+	}
+	if v.iat.UnixMilli() < cutoff {
+		return d.guard.refuse()
 	}
 	return nil
 }
@@ -344,6 +360,9 @@ func (d *denylistRedis) StoreSize(ctx context.Context) (int64, int64, error) {
 
 // StoreOps counts the Redis round trips of validations.
 func (d *denylistRedis) StoreOps() StoreOps { return StoreOps{RoundTrips: d.trips.Load()} }
+
+// StoreLoss implements LossReporter.
+func (d *denylistRedis) StoreLoss() (bool, int64) { return d.guard.StoreLoss() }
 
 func (d *denylistRedis) Close() error { return nil }
 
@@ -384,6 +403,11 @@ type denylistPubSub struct {
 	synced atomic.Bool
 	// resyncs counts completed reloads after the first (for tests and logs).
 	resyncs atomic.Int64
+	// guard holds the data-loss marker of the sorted set; cutoff is the
+	// marker's value at the last reload or logout (Unix ms): tokens issued
+	// before it are refused, their revocations may be lost with the set.
+	guard  *lossGuard
+	cutoff atomic.Int64
 
 	mu      sync.Mutex
 	ps      *redis.PubSub // current subscription, closed by Close
@@ -438,14 +462,19 @@ func newDenylistPubSub(env *Env) (Strategy, error) {
 	if err := opts.Check(); err != nil {
 		return nil, fmt.Errorf("jwt-denylist-pubsub: %w", err)
 	}
-	codec, err := newJWTCodec(env, "HS256")
+	codec, err := newJWTCodec(env, "jwt-denylist-pubsub", "HS256")
 	if err != nil {
 		return nil, err
+	}
+	guard, err := rc.openGuard(env.RedisClient, rc.ttl+codec.tc.Leeway)
+	if err != nil {
+		return nil, fmt.Errorf("jwt-denylist-pubsub: %w", err)
 	}
 	d := &denylistPubSub{
 		redisCommon: rc, codec: codec, client: env.RedisClient,
 		list: newLocalDenylist(env.Clock()), heartbeat: opts.Heartbeat,
-		stop: make(chan struct{}), done: make(chan struct{}),
+		guard: guard,
+		stop:  make(chan struct{}), done: make(chan struct{}),
 		delivery: newDelayHist(), applyH: newDelayHist(),
 	}
 	// The first subscription and load happen before the node is handed
@@ -459,7 +488,11 @@ func newDenylistPubSub(env *Env) (Strategy, error) {
 }
 
 func (d *denylistPubSub) channel() string { return d.ns + "deny-events" }
-func (d *denylistPubSub) setKey() string  { return d.ns + "deny-set" }
+func (d *denylistPubSub) setKey() string  { return d.ns + "deny-set:{" + pubsubTag + "}" }
+
+// pubsubTag is the hash tag shared by the sorted set and its data-loss
+// marker, so that one transaction reads both.
+const pubsubTag = "_"
 
 // subscribe subscribes, waits for the server's confirmation and then
 // reloads the list. In that order nothing is missed: a revocation
@@ -490,13 +523,29 @@ func (d *denylistPubSub) subscribe() (*redis.PubSub, error) {
 	return ps, nil
 }
 
-// reload replaces the local list with the unexpired members of the set.
+// reload replaces the local list with the unexpired members of the set,
+// read in one transaction with the set's data-loss marker. A reload after
+// Redis lost its data would otherwise bring back a list without the lost
+// revocations (fail open): the marker tells, and the node then refuses
+// every token issued before the loss.
 func (d *denylistPubSub) reload(ctx context.Context) error {
 	now := strconv.FormatInt(d.now().UnixMilli(), 10)
-	zs, err := d.client.ZRangeByScoreWithScores(ctx, d.setKey(), &redis.ZRangeBy{Min: "(" + now, Max: "+inf"}).Result()
-	if err != nil {
+	var (
+		zr  *redis.ZSliceCmd
+		get *redis.StringCmd
+	)
+	_, err := d.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		zr = p.ZRangeByScoreWithScores(ctx, d.setKey(), &redis.ZRangeBy{Min: "(" + now, Max: "+inf"})
+		get = p.Get(ctx, d.guard.key(pubsubTag))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("reload denylist: %w", err)
 	}
+	if err := d.noteMarker(ctx, get); err != nil {
+		return fmt.Errorf("reload denylist: %w", err)
+	}
+	zs := zr.Val()
 	entries := make(map[string]int64, len(zs))
 	for _, z := range zs {
 		if jti, ok := z.Member.(string); ok {
@@ -505,6 +554,27 @@ func (d *denylistPubSub) reload(ctx context.Context) error {
 	}
 	d.list.replace(entries)
 	return nil
+}
+
+// noteMarker reads the data-loss marker fetched by get, declares a loss
+// when it is gone, and raises the node's cutoff to the marker's.
+func (d *denylistPubSub) noteMarker(ctx context.Context, get *redis.StringCmd) error {
+	var v any
+	if s, err := get.Result(); err == nil {
+		v = s
+	} else if !errors.Is(err, redis.Nil) {
+		return err
+	}
+	cutoff, err := d.guard.cutoff(ctx, pubsubTag, v)
+	if err != nil {
+		return err
+	}
+	for {
+		old := d.cutoff.Load()
+		if cutoff <= old || d.cutoff.CompareAndSwap(old, cutoff) {
+			return nil
+		}
+	}
 }
 
 // run listens until Close. On any sign of a lost subscription it marks
@@ -617,12 +687,15 @@ func (d *denylistPubSub) Issue(_ context.Context, user string) (Credential, erro
 }
 
 func (d *denylistPubSub) Validate(_ context.Context, token string) error {
-	jti, _, err := verifyJWT(d.codec, token)
+	v, err := verifyJWT(d.codec, token)
 	if err != nil {
 		return err
 	}
-	if d.list.denied(jti) {
+	if d.list.denied(v.jti) {
 		return Reject(ErrRevoked)
+	}
+	if v.iat.UnixMilli() < d.cutoff.Load() {
+		return d.guard.refuse()
 	}
 	if !d.synced.Load() {
 		// Fail closed: a token revoked while the node was deaf must not
@@ -633,8 +706,9 @@ func (d *denylistPubSub) Validate(_ context.Context, token string) error {
 }
 
 // Revoke writes the jti to the sorted set (scored by expiry, for reloads),
-// trims expired members, and publishes it, in one transaction; the local
-// list is updated at once so the revoking node never lags itself.
+// trims expired members, and publishes it, in one transaction that also
+// reads the set's data-loss marker; the local list is updated at once so
+// the revoking node never lags itself.
 func (d *denylistPubSub) Revoke(ctx context.Context, c Credential) error {
 	if c.ID == "" || strings.ContainsRune(c.ID, '|') {
 		return fmt.Errorf("jwt-denylist-pubsub: revoke: bad jti %q: %w", c.ID, ErrMalformed)
@@ -647,17 +721,22 @@ func (d *denylistPubSub) Revoke(ctx context.Context, c Credential) error {
 	ctx, cancel := d.call(ctx)
 	defer cancel()
 	ms := exp.UnixMilli()
+	var get *redis.StringCmd
 	_, err := d.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, d.setKey(), redis.Z{Score: float64(ms), Member: c.ID})
 		p.ZRemRangeByScore(ctx, d.setKey(), "-inf", strconv.FormatInt(now.UnixMilli(), 10))
 		p.PExpire(ctx, d.setKey(), d.ttl+time.Minute)
 		p.Publish(ctx, d.channel(), c.ID+"|"+strconv.FormatInt(ms, 10)+"|"+strconv.FormatInt(time.Now().UnixNano(), 10))
+		get = p.Get(ctx, d.guard.key(pubsubTag))
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("jwt-denylist-pubsub: publish revocation: %w", err)
 	}
 	d.list.add(c.ID, exp)
+	if err := d.noteMarker(ctx, get); err != nil {
+		return fmt.Errorf("jwt-denylist-pubsub: %w", err)
+	}
 	return nil
 }
 
@@ -679,6 +758,9 @@ func (d *denylistPubSub) StoreSize(ctx context.Context) (int64, int64, error) {
 // StoreOps counts the local denylist look-ups of validations; Redis is
 // reached only by logouts and reloads, never while validating.
 func (d *denylistPubSub) StoreOps() StoreOps { return StoreOps{LocalLookups: d.list.lookups()} }
+
+// StoreLoss implements LossReporter.
+func (d *denylistPubSub) StoreLoss() (bool, int64) { return d.guard.StoreLoss() }
 
 // Close stops the subscriber and waits for it.
 func (d *denylistPubSub) Close() error {

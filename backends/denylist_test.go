@@ -169,8 +169,8 @@ func TestDenylistPubSubResync(t *testing.T) {
 	wantAccept(t, b, c.Token, "before the fault")
 
 	// A revocation whose message never went out: only the reload can
-	// bring it to B. (Key layout: <namespace>deny-set, scored by expiry ms.)
-	if err := conn.Client.ZAdd(ctx, env.Namespace+"deny-set",
+	// bring it to B. (Key layout: <namespace>deny-set:{_}, scored by expiry ms.)
+	if err := conn.Client.ZAdd(ctx, env.Namespace+"deny-set:{_}",
 		redisZ(float64(c.ExpiresAt.UnixMilli()), c.ID)).Err(); err != nil {
 		t.Fatal(err)
 	}

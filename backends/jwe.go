@@ -42,7 +42,7 @@ func init() {
 			Info:    Info{Name: b.name, Family: "jwe", NeedsKeys: true, IssuesTokens: true, Description: b.desc},
 			Options: defaultTokenOptions,
 			New: func(env *Env) (Strategy, error) {
-				c, err := newJWECodec(env, b.keyAlg, b.nested)
+				c, err := newJWECodec(env, b.name, b.keyAlg, b.nested)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", b.name, err)
 				}
@@ -68,10 +68,11 @@ type jweCodec struct {
 	maxBytes  int
 	validator *jwt.Validator
 	// inner signs and verifies the JWS inside a nested token; nil otherwise.
-	inner *jwtCodec
+	inner  *jwtCodec
+	nested bool
 }
 
-func newJWECodec(env *Env, keyAlg jose.KeyAlgorithm, nested bool) (*jweCodec, error) {
+func newJWECodec(env *Env, backend string, keyAlg jose.KeyAlgorithm, nested bool) (*jweCodec, error) {
 	ring, err := ringOf(env)
 	if err != nil {
 		return nil, err
@@ -79,7 +80,7 @@ func newJWECodec(env *Env, keyAlg jose.KeyAlgorithm, nested bool) (*jweCodec, er
 	c := &jweCodec{
 		keyAlg:   keyAlg,
 		keyAlgs:  []jose.KeyAlgorithm{keyAlg},
-		tc:       tokenConfig(env),
+		tc:       backendToken(env, backend),
 		now:      env.Clock(),
 		maxBytes: maxBytesOf(env.Options),
 	}
@@ -106,12 +107,13 @@ func newJWECodec(env *Env, keyAlg jose.KeyAlgorithm, nested bool) (*jweCodec, er
 	default:
 		return nil, fmt.Errorf("jwe: key algorithm %q not supported", keyAlg)
 	}
-	c.kid = keys.KeyID(encKey)
+	c.kid = backendKeyID(backend, encKey)
 	opts := &jose.EncrypterOptions{}
 	if nested {
 		// RFC 7519 §5.2: cty "JWT" marks a nested token.
 		opts.WithContentType("JWT")
-		if c.inner, err = newJWTCodec(env, "ES256"); err != nil {
+		c.nested = true
+		if c.inner, err = newJWTCodec(env, backend, "ES256"); err != nil {
 			return nil, err
 		}
 	} else {
@@ -166,38 +168,49 @@ func (c *jweCodec) issue(user string, ttl time.Duration) (Credential, error) {
 	return cred, nil
 }
 
-// verify checks token as Validate does and returns its jti and expiry.
+// verify checks token as Validate does and returns its jti, iat and expiry.
 //
-// Order matters: the size limit before any decoding, the algorithm
-// allow-lists inside go-jose's parse, the header checks (untrusted key
-// references, kid, zip) before any key operation, the claims after
-// decryption and, for nested tokens, after the inner signature.
-func (c *jweCodec) verify(token string) (jti string, exp time.Time, err error) {
+// Order matters: the size limit before any decoding, the encoding (only
+// canonical base64url, RFC 7515 §2 / RFC 8725 §3.12: go-jose would skip CR
+// and LF and ignore non-zero trailing bits), the algorithm allow-lists inside
+// go-jose's parse, the header checks (untrusted key references, kid, zip,
+// cty) before any key operation, the claims after decryption and, for
+// nested tokens, after the inner signature.
+func (c *jweCodec) verify(token string) (verified, error) {
 	if len(token) > c.maxBytes {
-		return "", time.Time{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+		return verified{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+	}
+	if err := checkCompact(token, 5); err != nil {
+		return verified{}, reject(ErrMalformed, err)
+	}
+	if c.keyAlg == jose.DIRECT {
+		// RFC 7516 §5.2 step 10: with dir the encrypted key must be empty.
+		if _, rest, _ := strings.Cut(token, "."); !strings.HasPrefix(rest, ".") {
+			return verified{}, reject(ErrMalformed, errors.New("dir: encrypted key segment is not empty"))
+		}
 	}
 	obj, err := jose.ParseEncryptedCompact(token, c.keyAlgs, jweContent)
 	if err != nil {
-		return "", time.Time{}, c.parseRejection(token, err)
+		return verified{}, c.parseRejection(token, err)
 	}
 	if err := c.checkHeader(&obj.Header); err != nil {
-		return "", time.Time{}, err
+		return verified{}, err
 	}
 	plaintext, err := obj.Decrypt(c.decKey)
 	if err != nil {
-		return "", time.Time{}, reject(ErrDecrypt, err)
+		return verified{}, reject(ErrDecrypt, err)
 	}
 	if c.inner != nil {
 		return c.inner.verify(string(plaintext))
 	}
 	var claims checkedClaims
 	if err := json.Unmarshal(plaintext, &claims); err != nil {
-		return "", time.Time{}, reject(ErrMalformed, err)
+		return verified{}, reject(ErrMalformed, err)
 	}
 	if err := c.validator.Validate(&claims); err != nil {
-		return "", time.Time{}, claimsRejection(err)
+		return verified{}, claimsRejection(err)
 	}
-	return claims.ID, claims.ExpiresAt.Time, nil
+	return claims.verified(), nil
 }
 
 // checkHeader applies the header rules go-jose leaves to the caller.
@@ -220,6 +233,13 @@ func (c *jweCodec) checkHeader(h *jose.Header) error {
 	// with a public-key algorithm anyone can send such a token.
 	if z, ok := h.ExtraHeaders["zip"]; ok {
 		return Reject(fmt.Errorf("%w: zip %v", ErrCompressed, z))
+	}
+	if c.nested {
+		// RFC 7519 §5.2: a nested JWT says so with cty JWT. Without it the
+		// payload is not ours to interpret as a token.
+		if cty, _ := h.ExtraHeaders["cty"].(string); !strings.EqualFold(cty, "JWT") {
+			return Reject(fmt.Errorf("%w: nested token without cty JWT", ErrMalformed))
+		}
 	}
 	return nil
 }
@@ -254,7 +274,7 @@ func (s *jweStrategy) Issue(_ context.Context, user string) (Credential, error) 
 }
 
 func (s *jweStrategy) Validate(_ context.Context, token string) error {
-	_, _, err := s.c.verify(token)
+	_, err := s.c.verify(token)
 	return err
 }
 

@@ -26,12 +26,12 @@ func init() {
 		{"jwt-es256", "ES256", "Signed JWT with ES256 (ECDSA P-256): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
 		{"jwt-eddsa", "EdDSA", "Signed JWT with EdDSA (Ed25519): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
 	} {
-		alg := b.alg
+		alg, name := b.alg, b.name
 		Register(Entry{
 			Info:    Info{Name: b.name, Family: "jwt", NeedsKeys: true, IssuesTokens: true, Description: b.desc},
 			Options: b.options,
 			New: func(env *Env) (Strategy, error) {
-				c, err := newJWTCodec(env, alg)
+				c, err := newJWTCodec(env, name, alg)
 				if err != nil {
 					return nil, err
 				}
@@ -55,6 +55,7 @@ func ringOf(env *Env) (*keys.Ring, error) {
 // parser with its options, the key function, the key ID. A codec is safe for
 // concurrent use.
 type jwtCodec struct {
+	backend   string // the backend's name, part of its kid and audience
 	alg       string
 	method    jwt.SigningMethod
 	signKey   any
@@ -67,17 +68,18 @@ type jwtCodec struct {
 	keyfunc   jwt.Keyfunc
 }
 
-// newJWTCodec opens a codec for alg ("HS256", "RS256", "ES256" or "EdDSA")
-// with the keys of env.Keys, the token settings of
-// env.Token and the size limit of env.Options.
-func newJWTCodec(env *Env, alg string) (*jwtCodec, error) {
+// newJWTCodec opens a codec for backend with alg ("HS256", "RS256", "ES256"
+// or "EdDSA"), the keys of env.Keys, the token settings of env.Token and the
+// size limit of env.Options.
+func newJWTCodec(env *Env, backend, alg string) (*jwtCodec, error) {
 	ring, err := ringOf(env)
 	if err != nil {
 		return nil, err
 	}
 	c := &jwtCodec{
+		backend:  backend,
 		alg:      alg,
-		tc:       tokenConfig(env),
+		tc:       backendToken(env, backend),
 		now:      env.Clock(),
 		maxBytes: maxBytesOf(env.Options),
 	}
@@ -109,8 +111,8 @@ func newJWTCodec(env *Env, alg string) (*jwtCodec, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.kid = keys.KeyID(c.verifyKey)
-	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{alg})}, claimsOptions(&c.tc, c.now)...)
+	c.kid = backendKeyID(backend, c.verifyKey)
+	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{alg}), jwt.WithStrictDecoding()}, claimsOptions(&c.tc, c.now)...)
 	c.parser = jwt.NewParser(opts...)
 	c.keyfunc = c.key
 	if err := c.checkSize(); err != nil {
@@ -179,19 +181,22 @@ func (c *jwtCodec) issue(user string, ttl time.Duration) (Credential, error) {
 	return Credential{Token: s, Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}, nil
 }
 
-// verify checks token as Validate does and returns its jti and expiry. A
-// refusal wraps ErrRejected, the most specific sentinel and golang-jwt's
-// error.
-func (c *jwtCodec) verify(token string) (jti string, exp time.Time, err error) {
+// verify checks token as Validate does and returns its jti, iat and
+// expiry. A refusal wraps ErrRejected, the most specific sentinel and
+// golang-jwt's error.
+func (c *jwtCodec) verify(token string) (verified, error) {
 	if len(token) > c.maxBytes {
-		return "", time.Time{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+		return verified{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+	}
+	if err := checkCompact(token, 3); err != nil {
+		return verified{}, reject(ErrMalformed, err)
 	}
 	var claims checkedClaims
 	t, err := c.parser.ParseWithClaims(token, &claims, c.keyfunc)
 	if err != nil {
-		return "", time.Time{}, c.rejection(t, err)
+		return verified{}, c.rejection(t, err)
 	}
-	return claims.ID, claims.ExpiresAt.Time, nil
+	return claims.verified(), nil
 }
 
 // rejection maps a golang-jwt error to the most specific sentinel.
@@ -227,7 +232,7 @@ func (s *jwtStrategy) Issue(_ context.Context, user string) (Credential, error) 
 }
 
 func (s *jwtStrategy) Validate(_ context.Context, token string) error {
-	_, _, err := s.c.verify(token)
+	_, err := s.c.verify(token)
 	return err
 }
 

@@ -51,7 +51,7 @@ func payloadOf(t *testing.T, tok string) []byte {
 
 func TestClaimsBytesSetsPayloadSize(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{0, 150, 200, 500, 4000} {
+	for _, n := range []int{0, 160, 200, 500, 4000} {
 		env := testEnv(t, "jwt-hs256", 0)
 		env.Token.ClaimsBytes = n
 		s, err := Open("jwt-hs256", env)
@@ -63,7 +63,7 @@ func TestClaimsBytesSetsPayloadSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := len(payloadOf(t, c.Token))
-		base := len(`{"iss":"authbench","sub":"user-42","aud":["api"],"exp":1893553745,"nbf":1893552845,"iat":1893552845,"jti":"0123456789012345678901"}`)
+		base := len(`{"iss":"authbench","sub":"user-42","aud":["api/jwt-hs256"],"exp":1893553745,"nbf":1893552845,"jti":"0123456789012345678901","iat":1893552845.000}`)
 		want := max(n, base)
 		if got != want {
 			t.Errorf("claims_bytes %d: payload is %d bytes, want %d", n, got, want)
@@ -83,7 +83,7 @@ func TestIssuedClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"iss": "authbench", "sub": "carol", "aud": []any{"api"},
+		"iss": "authbench", "sub": "carol", "aud": []any{"api/jwt-es256"},
 		"iat": float64(t0.Unix()), "nbf": float64(t0.Unix()), "exp": float64(t0.Add(15 * time.Minute).Unix()),
 	}
 	for k, v := range want {
@@ -106,7 +106,7 @@ func TestJWTCodecHelpers(t *testing.T) {
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
 		env := testEnv(t, "jwt-hs256", 0)
 		env.Keys = keys.NewRing("", keys.DefaultRSABits)
-		c, err := newJWTCodec(env, alg)
+		c, err := newJWTCodec(env, "jwt-hs256", alg)
 		if err != nil {
 			t.Fatalf("%s: %v", alg, err)
 		}
@@ -114,17 +114,18 @@ func TestJWTCodecHelpers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		jti, exp, err := c.verify(cred.Token)
+		v, err := c.verify(cred.Token)
+		jti, exp := v.jti, v.exp
 		if err != nil || jti != cred.ID || !exp.Equal(t0.Add(time.Minute)) || !exp.Equal(cred.ExpiresAt) {
 			t.Errorf("%s: verify = %q, %v, %v; want %q, %v", alg, jti, exp, err, cred.ID, cred.ExpiresAt)
 		}
 		p := strings.Split(cred.Token, ".")
 		p[2] = flip(p[2])
-		if _, _, err := c.verify(strings.Join(p, ".")); !errors.Is(err, ErrRejected) || !errors.Is(err, ErrSignature) || !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+		if _, err := c.verify(strings.Join(p, ".")); !errors.Is(err, ErrRejected) || !errors.Is(err, ErrSignature) || !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
 			t.Errorf("%s: altered signature: %v, want ErrRejected, ErrSignature and jwt.ErrTokenSignatureInvalid", alg, err)
 		}
 	}
-	if _, err := newJWTCodec(&Env{}, "HS256"); err == nil {
+	if _, err := newJWTCodec(&Env{}, "jwt-hs256", "HS256"); err == nil {
 		t.Error("codec opened without a key ring")
 	}
 }

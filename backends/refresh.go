@@ -17,6 +17,12 @@ type RefreshOptions struct {
 	// RefreshTTL is how long a refresh-token family lives without use;
 	// every rotation extends it (a sliding window).
 	RefreshTTL time.Duration `yaml:"refresh_ttl"`
+	// ReuseGrace is how long a just-rotated refresh token may be presented
+	// again and get the same successor instead of counting as reuse: a
+	// rotation whose reply was lost (time-out, dropped connection) is
+	// retried by the client, and that retry is not theft. 0 turns the grace
+	// off; reuse after it is detected as before.
+	ReuseGrace time.Duration `yaml:"reuse_grace"`
 }
 
 // Check refuses a refresh lifetime that is not positive.
@@ -24,13 +30,23 @@ func (o *RefreshOptions) Check() error {
 	if o.RefreshTTL <= 0 {
 		return fmt.Errorf("refresh_ttl must be positive, got %v", o.RefreshTTL)
 	}
+	if o.ReuseGrace < 0 || o.ReuseGrace > time.Minute {
+		return fmt.Errorf("reuse_grace must be between 0s and 1m, got %v", o.ReuseGrace)
+	}
 	return nil
 }
 
 // Clone returns a copy.
 func (o *RefreshOptions) Clone() Options { c := *o; return &c }
 
-func defaultRefreshOptions() *RefreshOptions { return &RefreshOptions{RefreshTTL: 24 * time.Hour} }
+func defaultRefreshOptions() *RefreshOptions {
+	return &RefreshOptions{RefreshTTL: 24 * time.Hour, ReuseGrace: DefaultReuseGrace}
+}
+
+// DefaultReuseGrace is long enough for a client to retry a refresh that
+// timed out (redis.timeout is 200ms by default) and short enough that a
+// stolen token replayed later is still caught as reuse.
+const DefaultReuseGrace = 5 * time.Second
 
 func init() {
 	Register(Entry{
@@ -53,8 +69,11 @@ func init() {
 }
 
 // A refresh token is "<family>.<secret>", both 128-bit base64url values.
-// The family ID appears as a Redis hash tag in both keys a rotation
-// touches, so the rotation script stays on one slot in a cluster.
+// The family ID is 10 random bytes followed by the family's creation time
+// (6 bytes, Unix ms), which the data-loss check compares with the store's
+// cutoff; its first character is the Redis hash tag of every key the
+// rotation touches (token, family, data-loss marker), so the rotation
+// script stays on one slot in a cluster.
 const refreshPartLen = 22 // base64url of 16 bytes
 
 // Family states kept in the family key.
@@ -65,24 +84,42 @@ const (
 )
 
 // rotateScript rotates one refresh token atomically.
-// KEYS[1] the presented token, KEYS[2] the family, KEYS[3] the new token.
-// ARGV[1] refresh TTL in ms.
-// Token values: "a:<user>" (unused) or "u" (used).
-// Replies: {"ok", user}, {"reuse"}, {"revoked", state}, {"unknown"}.
+// KEYS[1] the presented token, KEYS[2] the family, KEYS[3] the new token,
+// KEYS[4] the data-loss marker.
+// ARGV[1] refresh TTL in ms, ARGV[2] the new token's secret, ARGV[3] now
+// (ms), ARGV[4] reuse grace (ms).
+// Token values: "a:<user>" (unused) or "u:<successor>:<rotated at ms>:<user>"
+// (used).
+// Replies: {"ok", user, successor}, {"reuse"}, {"revoked", state},
+// {"unknown"}, {"lost", "marker"} (the marker is gone: the store lost its
+// data just now) or {"missing", marker} (no such family: the node compares
+// the family's creation time with the marker's cutoff).
+//
+// A used token presented again is a retry, not reuse, when it carries the
+// same new secret (the same call retried by the Redis client after a lost
+// reply) or when it comes within the grace: the reply is then the successor
+// it already got, so a retried rotation never forks the family.
 var rotateScript = redis.NewScript(`
+local ep = redis.call('GET', KEYS[4])
+if not ep then return {'lost', 'marker'} end
 local fam = redis.call('GET', KEYS[2])
-if not fam then return {'unknown'} end
+if not fam then return {'missing', ep} end
 if fam ~= 'active' then return {'revoked', fam} end
 local tok = redis.call('GET', KEYS[1])
 if not tok then return {'unknown'} end
-if tok == 'u' then
+if string.sub(tok, 1, 2) == 'u:' then
+  local succ, at, user = string.match(tok, '^u:([^:]*):(%d+):(.*)$')
+  if succ and (succ == ARGV[2] or tonumber(ARGV[3]) - tonumber(at) < tonumber(ARGV[4])) then
+    return {'ok', user, succ}
+  end
   redis.call('SET', KEYS[2], 'reused', 'KEEPTTL')
   return {'reuse'}
 end
-redis.call('SET', KEYS[1], 'u', 'KEEPTTL')
+local user = string.sub(tok, 3)
+redis.call('SET', KEYS[1], 'u:' .. ARGV[2] .. ':' .. ARGV[3] .. ':' .. user, 'KEEPTTL')
 redis.call('SET', KEYS[3], tok, 'PX', ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return {'ok', string.sub(tok, 3)}
+return {'ok', user, ARGV[2]}
 `)
 
 // refreshNode is one node of jwt-refresh.
@@ -91,6 +128,8 @@ type refreshNode struct {
 	codec      *jwtCodec
 	client     redis.UniversalClient
 	refreshTTL time.Duration
+	reuseGrace time.Duration
+	guard      *lossGuard
 	// refreshTrips counts the Redis round trips of refreshes (see StoreOps).
 	refreshTrips atomic.Int64
 }
@@ -114,17 +153,24 @@ func newRefresh(env *Env) (Strategy, error) {
 	if err := opts.Check(); err != nil {
 		return nil, fmt.Errorf("jwt-refresh: %w", err)
 	}
-	codec, err := newJWTCodec(env, "HS256")
+	codec, err := newJWTCodec(env, "jwt-refresh", "HS256")
 	if err != nil {
 		return nil, err
 	}
 	instrument(env.RedisClient)
-	return &refreshNode{redisCommon: rc, codec: codec, client: env.RedisClient, refreshTTL: opts.RefreshTTL}, nil
+	guard, err := rc.openGuard(env.RedisClient, max(opts.RefreshTTL, rc.ttl+codec.tc.Leeway))
+	if err != nil {
+		return nil, fmt.Errorf("jwt-refresh: %w", err)
+	}
+	return &refreshNode{
+		redisCommon: rc, codec: codec, client: env.RedisClient,
+		refreshTTL: opts.RefreshTTL, reuseGrace: opts.ReuseGrace, guard: guard,
+	}, nil
 }
 
-func (r *refreshNode) familyKey(fam string) string { return r.ns + "rf:{" + fam + "}" }
+func (r *refreshNode) familyKey(fam string) string { return r.ns + "rf:{" + tag(fam) + "}" + fam }
 func (r *refreshNode) tokenKey(fam, secret string) string {
-	return r.ns + "rt:{" + fam + "}:" + secret
+	return r.ns + "rt:{" + tag(fam) + "}" + fam + ":" + secret
 }
 
 func randomPart() (string, error) {
@@ -133,6 +179,30 @@ func randomPart() (string, error) {
 		return "", fmt.Errorf("refresh token: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// newFamily returns a family ID: 10 random bytes, then the creation time.
+func newFamily(now time.Time) string {
+	var b [16]byte
+	rand.Read(b[:10]) // never fails (crypto/rand since Go 1.24)
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[15-i] = byte(ms >> (8 * i))
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// familyCreated reads the creation time (Unix ms) out of a family ID.
+func familyCreated(fam string) int64 {
+	b, err := base64.RawURLEncoding.DecodeString(fam)
+	if err != nil || len(b) != 16 {
+		return 0
+	}
+	var ms int64
+	for _, c := range b[10:] {
+		ms = ms<<8 | int64(c)
+	}
+	return ms
 }
 
 // splitRefresh parses "<family>.<secret>".
@@ -154,10 +224,7 @@ func wellFormedB64(s string) bool {
 
 // Issue logs in: a new access token and a new refresh family.
 func (r *refreshNode) Issue(ctx context.Context, user string) (Credential, error) {
-	fam, err := randomPart()
-	if err != nil {
-		return Credential{}, err
-	}
+	fam := newFamily(r.now())
 	secret, err := randomPart()
 	if err != nil {
 		return Credential{}, err
@@ -182,7 +249,7 @@ func (r *refreshNode) Issue(ctx context.Context, user string) (Credential, error
 
 // Validate checks the access token only: no store, which is the point.
 func (r *refreshNode) Validate(_ context.Context, token string) error {
-	_, _, err := verifyJWT(r.codec, token)
+	_, err := verifyJWT(r.codec, token)
 	return err
 }
 
@@ -200,20 +267,40 @@ func (r *refreshNode) Refresh(ctx context.Context, c Credential) (Credential, er
 	}
 	cctx, cancel := r.call(countTrips(ctx, &r.refreshTrips))
 	defer cancel()
+	t := tag(fam)
 	res, err := rotateScript.Run(cctx, r.client,
-		[]string{r.tokenKey(fam, secret), r.familyKey(fam), r.tokenKey(fam, next)},
-		r.refreshTTL.Milliseconds()).StringSlice()
+		[]string{r.tokenKey(fam, secret), r.familyKey(fam), r.tokenKey(fam, next), r.guard.key(t)},
+		r.refreshTTL.Milliseconds(), next, r.now().UnixMilli(), r.reuseGrace.Milliseconds(),
+	).StringSlice()
 	if err != nil {
 		return Credential{}, fmt.Errorf("jwt-refresh: rotate: %w", err)
 	}
 	switch {
-	case len(res) == 2 && res[0] == "ok":
+	case len(res) == 3 && res[0] == "ok":
 		nc, err := r.codec.issue(res[1], r.ttl)
 		if err != nil {
 			return Credential{}, err
 		}
-		nc.Refresh = fam + "." + next
+		// res[2] is next, or on a retried rotation the successor the
+		// first attempt created.
+		nc.Refresh = fam + "." + res[2]
 		return nc, nil
+	case len(res) == 2 && res[0] == "lost":
+		// The marker is gone: the store lost its data just now.
+		if _, _, err := r.guard.declare(cctx, t); err != nil {
+			return Credential{}, fmt.Errorf("jwt-refresh: %w", err)
+		}
+		return Credential{}, r.guard.refuse()
+	case len(res) == 2 && res[0] == "missing":
+		lost, err := r.guard.lostRecord(cctx, t, res[1], familyCreated(fam), r.refreshTTL)
+		if err != nil {
+			return Credential{}, fmt.Errorf("jwt-refresh: %w", err)
+		}
+		if lost {
+			return Credential{}, r.guard.refuse()
+		}
+		// Never issued, or the family expired.
+		return Credential{}, Reject(ErrUnknownSession)
 	case len(res) >= 1 && res[0] == "reuse",
 		len(res) == 2 && res[0] == "revoked" && res[1] == familyReused:
 		return Credential{}, Reject(ErrRefreshReuse)
@@ -247,6 +334,9 @@ func (r *refreshNode) Revoke(ctx context.Context, c Credential) error {
 func (r *refreshNode) StoreSize(ctx context.Context) (int64, int64, error) {
 	return redisKeySize(ctx, r.client, r.ns+"rt:")
 }
+
+// StoreLoss implements LossReporter.
+func (r *refreshNode) StoreLoss() (bool, int64) { return r.guard.StoreLoss() }
 
 // StoreOps counts the round trips of refreshes; validation reaches no store.
 func (r *refreshNode) StoreOps() StoreOps { return StoreOps{RefreshRoundTrips: r.refreshTrips.Load()} }

@@ -23,7 +23,10 @@ func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.R
 
 func TestRefreshRotation(t *testing.T) {
 	leakCheck(t)
-	s, r := openRefresh(t, time.Minute)
+	env, _ := redisEnv(t, time.Minute)
+	skew := skewClock(env)
+	s := openNode(t, "jwt-refresh", env)
+	r := s.(backends.Refresher)
 	ctx := ctxT(t)
 	c0, err := s.Issue(ctx, "alice")
 	if err != nil {
@@ -47,7 +50,8 @@ func TestRefreshRotation(t *testing.T) {
 		t.Fatalf("second rotation: %v", err)
 	}
 
-	// c0's refresh token was used: presenting it again is theft.
+	// Past the reuse grace, c0's refresh token presented again is theft.
+	skew.Store(int64(backends.DefaultReuseGrace + time.Second))
 	if _, err := r.Refresh(ctx, c0); !errors.Is(err, backends.ErrRefreshReuse) || !backends.IsRejection(err) {
 		t.Fatalf("reuse of a used refresh token: %v, want a ErrRefreshReuse rejection", err)
 	}
@@ -101,36 +105,55 @@ func TestRefreshLogoutAndBadTokens(t *testing.T) {
 	}
 }
 
-// TestRefreshConcurrentUse: two clients present the same refresh token at
-// once; exactly one rotation wins, the other is reuse.
+// TestRefreshConcurrentUse: clients present the same refresh token at
+// once. Within the reuse grace they all get the same successor (the family
+// never forks); without a grace exactly one rotation wins and the others
+// are reuse.
 func TestRefreshConcurrentUse(t *testing.T) {
-	leakCheck(t)
-	s, r := openRefresh(t, time.Minute)
-	ctx := ctxT(t)
-	c, err := s.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { _, errs[i] = r.Refresh(ctx, c) })
-	}
-	wg.Wait()
-	var ok, reuse int
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, backends.ErrRefreshReuse):
-			reuse++
-		default:
-			t.Errorf("unexpected: %v", err)
-		}
-	}
-	if ok != 1 || reuse != n-1 {
-		t.Fatalf("%d succeeded, %d reuse; want 1 and %d", ok, reuse, n-1)
+	for _, grace := range []time.Duration{backends.DefaultReuseGrace, 0} {
+		t.Run("grace="+grace.String(), func(t *testing.T) {
+			leakCheck(t)
+			env, _ := redisEnv(t, time.Minute)
+			env.Options = &backends.RefreshOptions{RefreshTTL: time.Hour, ReuseGrace: grace}
+			s := openNode(t, "jwt-refresh", env)
+			r := s.(backends.Refresher)
+			ctx := ctxT(t)
+			c, err := s.Issue(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 8
+			errs := make([]error, n)
+			got := make([]string, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					var nc backends.Credential
+					nc, errs[i] = r.Refresh(ctx, c)
+					got[i] = nc.Refresh
+				})
+			}
+			wg.Wait()
+			var ok, reuse int
+			successors := map[string]bool{}
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+					successors[got[i]] = true
+				case errors.Is(err, backends.ErrRefreshReuse):
+					reuse++
+				default:
+					t.Errorf("unexpected: %v", err)
+				}
+			}
+			if grace > 0 && (ok != n || len(successors) != 1) {
+				t.Fatalf("%d succeeded with %d different successors, %d reuse; want %d with one", ok, len(successors), reuse, n)
+			}
+			if grace == 0 && (ok != 1 || reuse != n-1) {
+				t.Fatalf("%d succeeded, %d reuse; want 1 and %d", ok, reuse, n-1)
+			}
+		})
 	}
 }
 

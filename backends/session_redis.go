@@ -34,7 +34,11 @@ func init() {
 				return nil, err
 			}
 			instrument(env.RedisClient)
-			return &sessionRedis{redisCommon: rc, client: env.RedisClient, name: "session-redis"}, nil
+			guard, err := rc.openGuard(env.RedisClient, rc.ttl)
+			if err != nil {
+				return nil, fmt.Errorf("session-redis: %w", err)
+			}
+			return &sessionRedis{redisCommon: rc, client: env.RedisClient, name: "session-redis", guard: guard}, nil
 		},
 	})
 }
@@ -66,6 +70,14 @@ func newRedisCommon(env *Env, name string) (redisCommon, error) {
 	return rc, nil
 }
 
+// openGuard writes the run's data-loss markers (see lossGuard) for
+// credentials living at most longest.
+func (rc *redisCommon) openGuard(client redis.UniversalClient, longest time.Duration) (*lossGuard, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(rc.timeout, time.Second))
+	defer cancel()
+	return newLossGuard(ctx, client, rc.ns, rc.now, epochTTL(longest))
+}
+
 // call bounds one Redis operation by the configured time-out.
 func (rc *redisCommon) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, rc.timeout)
@@ -74,13 +86,34 @@ func (rc *redisCommon) call(ctx context.Context) (context.Context, context.Cance
 // sessionIDLen is the length of a 256-bit ID in unpadded base64url.
 var sessionIDLen = base64.RawURLEncoding.EncodedLen(32)
 
-// newRedisSessionID returns 256 bits from crypto/rand, base64url-encoded.
-func newRedisSessionID() (string, error) {
+// newRedisSessionID returns a 256-bit ID, base64url-encoded: 208 bits
+// from crypto/rand, then the issue time (6 bytes, Unix ms), which the
+// data-loss check compares with the store's cutoff when the record is
+// missing. The random bytes come first: the first character is the Redis
+// hash tag of the record and of its data-loss marker.
+func newRedisSessionID(now time.Time) (string, error) {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := rand.Read(b[:26]); err != nil {
 		return "", fmt.Errorf("session id: %w", err)
 	}
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[31-i] = byte(ms >> (8 * i))
+	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// sessionIssued reads the issue time (Unix ms) out of a well-formed ID.
+func sessionIssued(id string) int64 {
+	var b [32]byte
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(id)); err != nil || n != 32 {
+		return 0
+	}
+	var ms int64
+	for _, c := range b[26:] {
+		ms = ms<<8 | int64(c)
+	}
+	return ms
 }
 
 // wellFormedSessionID rejects anything that cannot be an ID this backend
@@ -118,6 +151,9 @@ type sessionRedis struct {
 	// Redis keys in it carry localPrefix.
 	local       *redis.LocalCache
 	localPrefix string
+	// guard holds the data-loss markers; it talks through the shared
+	// client, never through a node's cache.
+	guard *lossGuard
 	// trips counts the Redis commands of validations, cached reads
 	// included (the hook runs before the cache); cscBase is the cache's
 	// statistics when the node was handed out (see StoreOps).
@@ -131,10 +167,12 @@ var (
 	_ OpCounter = (*sessionRedis)(nil)
 )
 
-func (s *sessionRedis) key(id string) string { return s.ns + "sess:" + id }
+// key is the record of session id; it carries the hash tag of its
+// data-loss marker.
+func (s *sessionRedis) key(id string) string { return s.ns + "sess:{" + tag(id) + "}" + id }
 
 func (s *sessionRedis) Issue(ctx context.Context, user string) (Credential, error) {
-	id, err := newRedisSessionID()
+	id, err := newRedisSessionID(s.now())
 	if err != nil {
 		return Credential{}, err
 	}
@@ -154,15 +192,52 @@ func (s *sessionRedis) Validate(ctx context.Context, token string) error {
 	}
 	ctx, cancel := s.call(countTrips(ctx, &s.trips))
 	defer cancel()
+	if s.local == nil {
+		// The record and its data-loss marker in one round trip (same
+		// hash tag).
+		t := tag(token)
+		vals, err := s.client.MGet(ctx, s.key(token), s.guard.key(t)).Result()
+		if err != nil {
+			return fmt.Errorf("%s: get session: %w", s.name, err)
+		}
+		if val, ok := vals[0].(string); ok {
+			return s.checkRecord(val)
+		}
+		return s.missing(ctx, token, vals[1])
+	}
+	// Cached: a plain GET, which go-redis serves from the node's cache.
 	val, err := s.client.Get(ctx, s.key(token)).Result()
 	if errors.Is(err, redis.Nil) {
-		// Never issued, logged out, or expired and removed by Redis.
-		return Reject(ErrUnknownSession)
+		// The marker is read on misses only, through the shared client
+		// (a second round trip; a cache never serves it).
+		v, err := s.guard.client.Get(ctx, s.guard.key(tag(token))).Result()
+		var marker any
+		if err == nil {
+			marker = v
+		} else if !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("%s: read data-loss marker: %w", s.name, err)
+		}
+		return s.missing(ctx, token, marker)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: get session: %w", s.name, err)
 	}
 	return s.checkRecord(val)
+}
+
+// missing classifies a session without a record (never issued, logged
+// out, expired and removed by Redis, or lost with the store's data), given
+// the data-loss marker read beside it (nil when gone). Refused either way;
+// the reason says whether the store lost it.
+func (s *sessionRedis) missing(ctx context.Context, id string, marker any) error {
+	lost, err := s.guard.lostRecord(ctx, tag(id), marker, sessionIssued(id), s.ttl)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	if lost {
+		return s.guard.refuse()
+	}
+	return Reject(ErrUnknownSession)
 }
 
 func (s *sessionRedis) checkRecord(val string) error {
@@ -221,6 +296,9 @@ func (s *sessionRedis) Close() error {
 	}
 	return nil
 }
+
+// StoreLoss implements LossReporter.
+func (s *sessionRedis) StoreLoss() (bool, int64) { return s.guard.StoreLoss() }
 
 // StoreSize counts the run's session keys with a full SCAN of the
 // namespace and estimates bytes as the mean MEMORY USAGE of a sample of up

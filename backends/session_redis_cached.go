@@ -103,9 +103,14 @@ func newCachedSessionRedis(env *Env) (Strategy, error) {
 	cache := redis.NewLocalCache(cfg)
 	o.ClientSideCacheConfig = &cfg
 	o.ClientSideCache = cache
+	guard, err := rc.openGuard(env.RedisClient, rc.ttl)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	client := redis.NewClient(&o)
 	instrument(client)
 	s := &sessionRedis{
+		guard:       guard,
 		redisCommon: rc, client: client, name: name, closeClient: true,
 		local: cache, localPrefix: cscPrefix(o.DB, o.Username),
 	}

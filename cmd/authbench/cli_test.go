@@ -79,7 +79,7 @@ func TestUsageErrors(t *testing.T) {
 		{"option of a backend without options", []string{"run", "--set", "options.jwt-denylist-redis.max_bytes=4096", "quick"},
 			`unknown field "max_bytes" in options.jwt-denylist-redis (jwt-denylist-redis takes no options)`},
 		{"unknown option", []string{"run", "--set", "options.jwt-refresh.max_bytes=4096", "quick"},
-			`unknown field "max_bytes" in options.jwt-refresh (known: refresh_ttl)`},
+			`unknown field "max_bytes" in options.jwt-refresh (known: refresh_ttl, reuse_grace)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args

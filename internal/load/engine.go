@@ -609,6 +609,17 @@ func (e *Engine) request(r *recorder, rng *rand.Rand, due, start int64) bool {
 			r.c.replaysAccepted++
 			sc.replaysAccepted++
 		}
+	case errors.Is(err, backends.ErrStoreDataLoss) && backends.IsRejection(err):
+		// The store lost its data and the backend refused a credential
+		// from before the loss (fail closed): not a false reject but a
+		// loss, counted apart. The user logs in again.
+		r.c.rejected++
+		if exp == expectValid {
+			r.c.lossRejects++
+		}
+		if !replay && e.slots[user].CompareAndSwap(c, nil) {
+			r.c.forcedLogins++
+		}
 	case backends.IsRejection(err):
 		r.c.rejected++
 		if exp == expectValid {
@@ -658,6 +669,14 @@ func (e *Engine) renew(r *recorder, rng *rand.Rand, user int, c *cred) (*cred, b
 		r.record(o, t1-t0)
 	}
 	if err != nil {
+		if c != nil && errors.Is(err, backends.ErrStoreDataLoss) && backends.IsRejection(err) {
+			// The store lost the refresh family: the user logs in again
+			// (at the next request), as after a refused validation.
+			if e.slots[user].CompareAndSwap(c, nil) && measured {
+				r.c.forcedLogins++
+			}
+			return e.slots[user].Load(), true
+		}
 		if c != nil && c.revokeStart.Load() != 0 && backends.IsRejection(err) {
 			// The user logged out while this client refreshed: refusing
 			// is the right answer, and the revoker logs the user in again.
@@ -856,7 +875,15 @@ func (e *Engine) merge(seconds []timelineSecond) *Result {
 		Accepted: c.accepted, Rejected: c.rejected, Errors: c.errors, Cancelled: c.cancelled,
 		FalseAccepts: c.falseAccepts, FalseRejects: c.falseRejects,
 		ExpectedValid: c.expValid, ExpectedRevoked: c.expRevoked, ExpectedExpired: c.expExpired,
-		Undecided: c.undecided,
+		Undecided:        c.undecided,
+		StoreLossRejects: c.lossRejects, ForcedLogins: c.forcedLogins,
+	}
+	for _, n := range e.nodes {
+		if lr, ok := n.(backends.LossReporter); ok {
+			if lost, _ := lr.StoreLoss(); lost {
+				res.StoreLost = true
+			}
+		}
 	}
 	res.Revocation = Revocation{Revoked: c.revocations, Replays: c.replays, ReplaysAccepted: c.replaysAccepted}
 	for _, rc := range e.revoked {

@@ -41,6 +41,7 @@ type counts struct {
 	falseAccepts, falseRejects       int64
 	expValid, expRevoked, expExpired int64
 	undecided                        int64
+	lossRejects, forcedLogins        int64
 	replays, replaysAccepted         int64
 	late, missed, started            int64         // open model
 	opErrors                         [numOps]int64 // counts come from the histograms
@@ -58,6 +59,8 @@ func (c *counts) add(o *counts) {
 	c.expRevoked += o.expRevoked
 	c.expExpired += o.expExpired
 	c.undecided += o.undecided
+	c.lossRejects += o.lossRejects
+	c.forcedLogins += o.forcedLogins
 	c.replays += o.replays
 	c.replaysAccepted += o.replaysAccepted
 	c.cancelled += o.cancelled

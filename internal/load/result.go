@@ -22,7 +22,10 @@ type Result struct {
 	Measured      time.Duration // shorter than Config.Duration when interrupted
 	Interrupted   bool
 
-	Outcomes   Outcomes
+	Outcomes Outcomes
+	// StoreLost is true when a node saw its store lose its data during the
+	// run (backends.LossReporter).
+	StoreLost  bool
 	Revocation Revocation
 	Open       *OpenStats // nil in the closed model
 

@@ -113,6 +113,10 @@ type Run struct {
 	Interrupted             bool     `json:"interrupted"`
 	// HTTP holds the wire figures of a run over http or https (http.go).
 	HTTP *HTTP `json:"http,omitempty"`
+	// StoreLost is true when the backend's store lost its data during the
+	// run (flush, restart without persistence): the backend then refused
+	// every credential issued before the loss; a warning says so.
+	StoreLost bool `json:"store_lost"`
 	// ErrorSamples holds a few distinct error messages seen during the run.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 
@@ -232,6 +236,12 @@ type Outcomes struct {
 	// Undecided counts validations that raced a revocation or an expiry
 	// (either answer is right); they are neither false accepts nor false rejects.
 	Undecided int64 `json:"undecided"`
+	// StoreLossRejects counts valid credentials refused because the store
+	// lost its data (the backend failed closed): rejections, but neither
+	// false rejects nor errors. ForcedLogins counts the users who had to
+	// log in again because of it.
+	StoreLossRejects int64 `json:"store_loss_rejects"`
+	ForcedLogins     int64 `json:"forced_logins"`
 }
 
 // Revocation is what logouts and replays of revoked credentials showed.

@@ -53,6 +53,7 @@ func convert(res *load.Result, pr scenarios.Run, id string) *results.Run {
 		run.ServiceNS = latency(h)
 	}
 	run.Outcomes = res.Outcomes
+	run.StoreLost = res.StoreLost
 	rv := res.Revocation
 	run.Revocation = results.Revocation{
 		Revoked: rv.Revoked, Replays: rv.Replays, ReplaysAccepted: rv.ReplaysAccepted,

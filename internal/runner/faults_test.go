@@ -88,14 +88,14 @@ func (f *faultServer) calls(cmd string) (int64, error) {
 	return 0, nil
 }
 
-// waitMeasuring returns when the server has answered its first GET: the
+// waitMeasuring returns when the server has answered its first MGET (record and data-loss marker): the
 // first validation of session-redis. With warmup 0 that is the start of
 // the measured period, to within the polling interval.
 func (f *faultServer) waitMeasuring(t *testing.T, done <-chan runResult) time.Time {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if n, err := f.calls("get"); err == nil && n > 0 {
+		if n, err := f.calls("mget"); err == nil && n > 0 {
 			return time.Now()
 		}
 		select {

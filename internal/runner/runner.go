@@ -386,6 +386,11 @@ func (r *runner) attempt(ctx context.Context, pr scenarios.Run, id, ns string, p
 	if n := res.Outcomes.Cancelled; n > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d validations were still in flight %s after the end and were cancelled (not counted as errors)", id, label, n, cfg.Grace))
 	}
+	if res.StoreLost {
+		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): the store lost its data during the run (flush or restart without persistence): "+
+			"the backend refused every credential issued before the loss (%d validations of valid credentials) and %d users had to log in again",
+			id, label, res.Outcomes.StoreLossRejects, res.Outcomes.ForcedLogins))
+	}
 	if res.Clamped > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("run %s (%s): %d latencies above the histogram's 1 h range were recorded as 1 h", id, label, res.Clamped))
 	}
