@@ -141,15 +141,18 @@ func (b *timedBackend) p50() time.Duration {
 // during it waits), the service time must not.
 func TestOpenModelShowsStall(t *testing.T) {
 	s := open(t, "sleep", &backends.SleepOptions{Delay: 100 * time.Microsecond, StallAt: 1 * time.Second, StallFor: 200 * time.Millisecond})
+	stalls := stalltest.Start(t)
 	res := run(t, Config{Model: Open, Rate: 1000, Clients: 4, Duration: 2 * time.Second, Warmup: 200 * time.Millisecond}, s)
+	stalls.Stop()
 	p99 := res.Hists["validate"].ValueAtQuantile(99)
 	sp99 := res.Hists["validate-service"].ValueAtQuantile(99)
 	t.Logf("corrected p99 %.1f ms, service p99 %.1f ms, late %d missed %d", ms(p99), ms(sp99), res.Open.Late, res.Open.Missed)
 	if p99 < int64(50*time.Millisecond) {
 		t.Errorf("corrected p99 = %.1f ms, want ≥ 50 ms: the stall is hidden", ms(p99))
 	}
-	if sp99 >= int64(50*time.Millisecond) {
-		t.Errorf("service-time p99 = %.1f ms, want far below 50 ms (only %d clients were stalled)", ms(sp99), 4)
+	// The machine's own stalls, not the backend's, may lengthen the service time.
+	if limit := 50*time.Millisecond + stalls.Max(); sp99 >= int64(limit) {
+		t.Errorf("service-time p99 = %.1f ms, want below %s (only %d clients were stalled; longest machine stall %s)", ms(sp99), limit, 4, stalls.Max())
 	}
 	if res.Open.Late == 0 {
 		t.Error("no request counted late during a 200 ms stall")
@@ -159,10 +162,22 @@ func TestOpenModelShowsStall(t *testing.T) {
 func TestOpenModelAchievesRate(t *testing.T) {
 	s := open(t, "noop", nil)
 	const rate = 5000
-	res := run(t, Config{Model: Open, Rate: rate, Clients: 4, Duration: 2 * time.Second, Warmup: 200 * time.Millisecond}, s)
-	t.Logf("target %d/s achieved %.0f/s, late %d, missed %d", rate, res.Open.AchievedRate, res.Open.Late, res.Open.Missed)
-	if d := res.Open.AchievedRate/rate - 1; d < -0.02 || d > 0.02 {
-		t.Errorf("achieved %.0f req/s, want %d within 2%%", res.Open.AchievedRate, rate)
+	cfg := Config{Model: Open, Rate: rate, Clients: 4, Duration: 2 * time.Second, Warmup: 200 * time.Millisecond}
+	stalls := stalltest.Start(t)
+	res := run(t, cfg, s)
+	stalls.Stop()
+	o := res.Open
+	t.Logf("target %d/s achieved %.0f/s, started %d, late %d, missed %d; longest stall %s", rate, o.AchievedRate, o.Started, o.Late, o.Missed, stalls.Max())
+	// Every request due in the window started in it or is missed.
+	due := newSchedule(0, rate).count(int64(cfg.Warmup), int64(cfg.Warmup+cfg.Duration))
+	if o.Started+o.Missed != due {
+		t.Errorf("started %d + missed %d = %d, want the %d due", o.Started, o.Missed, o.Started+o.Missed, due)
+	}
+	// A noop backend has capacity to spare: only a stall of the machine
+	// near the end (the dispatcher catches up otherwise) leaves requests
+	// unstarted.
+	if allowed := int64(0.02*float64(due) + rate*stalls.Max().Seconds()); o.Missed > allowed {
+		t.Errorf("achieved %.0f req/s with %d missed, want %d/s within 2%% (or the machine's stalls)", o.AchievedRate, o.Missed, rate)
 	}
 }
 
