@@ -33,8 +33,9 @@ func BuiltinNames() []string {
 // parsed; otherwise a built-in name ("quick", or "quick.yaml") is parsed
 // from the embedded copy; otherwise the error lists the built-ins.
 func Resolve(arg string) (*Scenario, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
-		return Parse(arg)
+	st, err := os.Stat(arg)
+	if err == nil && !st.IsDir() {
+		return Parse(arg) // it refuses what is not a regular file
 	}
 	name := strings.TrimSuffix(path.Base(arg), ".yaml")
 	if !strings.ContainsAny(arg, `/\`) || strings.HasPrefix(arg, "scenarios/") {
@@ -46,6 +47,9 @@ func Resolve(arg string) (*Scenario, error) {
 			s.File = ""
 			return s, nil
 		}
+	}
+	if err == nil {
+		return nil, &Error{File: arg, Msg: notAFile(st)}
 	}
 	return nil, &Error{File: arg, Msg: "no such file, and not a built-in scenario (built-ins: " + strings.Join(BuiltinNames(), ", ") + ")"}
 }

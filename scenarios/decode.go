@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -72,25 +75,29 @@ func joinPath(parent, child string) string {
 	return parent + "." + child
 }
 
-// kindOf names a node's kind for "got a …" messages.
+// kindOf names a node's kind, with its article, for "got …" messages.
 func kindOf(n ast.Node) string {
 	switch n := n.(type) {
 	case *ast.NullNode:
-		return "empty value"
+		return "an empty value"
 	case *ast.StringNode, *ast.LiteralNode:
-		return "string"
+		return "a string"
 	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "number"
+		return "a number"
 	case *ast.BoolNode:
-		return "boolean"
+		return "a boolean"
 	case *ast.SequenceNode:
-		return "list"
+		return "a list"
 	case *ast.MappingNode, *ast.MappingValueNode:
-		return "mapping"
+		return "a mapping"
 	case nil:
 		return "nothing"
 	default:
-		return strings.ToLower(n.Type().String())
+		k := strings.ToLower(n.Type().String())
+		if strings.ContainsRune("aeiou", rune(k[0])) {
+			return "an " + k
+		}
+		return "a " + k
 	}
 }
 
@@ -141,10 +148,11 @@ func keyName(k ast.MapKeyNode) (string, bool) {
 // decode stores node n into v (settable), naming it path; fb is the
 // origin to blame when n has no position (its key's origin).
 func (d *decoder) decode(n ast.Node, v reflect.Value, path string, fb origin) error {
-	if lit, ok := n.(*ast.LiteralNode); ok {
-		n = lit.Value
-	}
 	o := d.at(n, fb)
+	block := false
+	if lit, ok := n.(*ast.LiteralNode); ok {
+		n, block = lit.Value, true
+	}
 	d.origins[path] = o
 	switch n.(type) {
 	case *ast.AnchorNode, *ast.AliasNode, *ast.TagNode, *ast.MergeKeyNode:
@@ -160,7 +168,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, fb origin) er
 	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerType):
 		s, ok := n.(*ast.StringNode)
 		if !ok {
-			return o.errorf("%s: must be a string, got a %s", label(path), kindOf(n))
+			return o.errorf("%s: must be a string, got %s", label(path), kindOf(n))
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s.Value)); err != nil {
 			return o.errorf("%s: %v", label(path), err)
@@ -185,7 +193,18 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, fb origin) er
 	case reflect.String:
 		switch n := n.(type) {
 		case *ast.StringNode:
-			v.SetString(n.Value)
+			s := n.Value
+			if block {
+				s = strings.TrimSuffix(s, "\n") // the line break a block scalar ends with
+			}
+			if i := strings.IndexFunc(s, isControl); i >= 0 {
+				r, _ := utf8.DecodeRuneInString(s[i:])
+				if r == '\n' {
+					return o.errorf("%s: must be one line", label(path))
+				}
+				return o.errorf("%s: control character %U is not allowed (it would reach the report and the terminal as it is)", label(path), r)
+			}
+			v.SetString(s)
 			return nil
 		case *ast.NullNode:
 			if d.set != nil {
@@ -194,11 +213,11 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, fb origin) er
 			}
 			return o.errorf("%s: missing value (write \"\" for an empty string)", label(path))
 		}
-		return o.errorf("%s: must be a string, got a %s (%s); quote it", label(path), kindOf(n), quoteClip(scalarText(n)))
+		return o.errorf("%s: must be a string, got %s (%s); quote it", label(path), kindOf(n), quoteClip(scalarText(n)))
 	case reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {
-			return o.errorf("%s: must be true or false, got a %s", label(path), kindOf(n))
+			return o.errorf("%s: must be true or false, got %s", label(path), kindOf(n))
 		}
 		v.SetBool(b.Value)
 		return nil
@@ -270,7 +289,7 @@ func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path string, o ori
 		txt := scalarText(n)
 		return o.errorf("%s: a duration needs a unit: write \"%ss\" or \"%sms\", not the bare number %s", label(path), txt, txt, txt)
 	}
-	return o.errorf("%s: must be a duration like \"10s\" or \"250ms\", got a %s", label(path), kindOf(n))
+	return o.errorf("%s: must be a duration like \"10s\" or \"250ms\", got %s", label(path), kindOf(n))
 }
 
 func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, o origin) error {
@@ -280,7 +299,7 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, o origin
 		items = n.Values
 	case *ast.StringNode:
 		if d.set == nil || v.Type().Elem().Kind() != reflect.String {
-			return o.errorf("%s: must be a list, e.g. [a, b], got a %s", label(path), kindOf(n))
+			return o.errorf("%s: must be a list, e.g. [a, b], got %s", label(path), kindOf(n))
 		}
 		// On the command line "a,b" is the natural way to write a list.
 		for _, part := range strings.Split(n.Value, ",") {
@@ -297,7 +316,7 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, o origin
 		}
 		return o.errorf("%s: missing value (write [] for an empty list)", label(path))
 	default:
-		return o.errorf("%s: must be a list, e.g. [a, b], got a %s", label(path), kindOf(n))
+		return o.errorf("%s: must be a list, e.g. [a, b], got %s", label(path), kindOf(n))
 	}
 	if len(items) > MaxSweepValues {
 		return o.errorf("%s: too many items (%d, at most %d)", label(path), len(items), MaxSweepValues)
@@ -342,9 +361,9 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, o origi
 	entries, ok := mappingEntries(n)
 	if !ok {
 		if path == "" {
-			return o.errorf("a scenario must be a mapping of fields (name, backends, …), got a %s", kindOf(n))
+			return o.errorf("a scenario must be a mapping of fields (name, backends, …), got %s", kindOf(n))
 		}
-		return o.errorf("%s: must be a mapping of fields, got a %s", label(path), kindOf(n))
+		return o.errorf("%s: must be a mapping of fields, got %s", label(path), kindOf(n))
 	}
 	names, idx := fieldNames(v.Type())
 	if hook != nil {
@@ -355,7 +374,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, o origi
 		ko := d.at(mv.Key, o)
 		name, ok := keyName(mv.Key)
 		if !ok {
-			return ko.errorf("%s: keys must be plain field names, got a %s", label(path), kindOf(mv.Key))
+			return ko.errorf("%s: keys must be plain field names, got %s", label(path), kindOf(mv.Key))
 		}
 		if first, dup := seen[name]; dup {
 			if path == "" {
@@ -412,10 +431,19 @@ func intValue(n ast.Node) (int64, error) {
 	case *ast.FloatNode:
 		return 0, fmt.Errorf("must be a whole number, got %s", scalarText(n))
 	}
+	if f, ok := exponentNumber(n); ok {
+		if f != math.Trunc(f) {
+			return 0, fmt.Errorf("must be a whole number, got %s", scalarText(n))
+		}
+		if math.Abs(f) >= 1<<63 {
+			return 0, fmt.Errorf("%s is too large", clip(scalarText(n)))
+		}
+		return int64(f), nil
+	}
 	if tooLarge(n) {
 		return 0, fmt.Errorf("%s is too large", clip(scalarText(n)))
 	}
-	return 0, fmt.Errorf("must be a whole number, got a %s%s", kindOf(n), gotText(n))
+	return 0, fmt.Errorf("must be a whole number, got %s%s", kindOf(n), gotText(n))
 }
 
 func uintValue(n ast.Node) (uint64, error) {
@@ -460,10 +488,42 @@ func floatValue(n ast.Node) (float64, error) {
 	case *ast.InfinityNode, *ast.NanNode:
 		return 0, fmt.Errorf("must be a finite number, got %s", scalarText(n))
 	}
+	if f, ok := exponentNumber(n); ok {
+		if math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%s is too large", clip(scalarText(n)))
+		}
+		return f, nil
+	}
 	if tooLarge(n) {
 		return 0, fmt.Errorf("%s is too large", clip(scalarText(n)))
 	}
-	return 0, fmt.Errorf("must be a number, got a %s%s", kindOf(n), gotText(n))
+	return 0, fmt.Errorf("must be a number, got %s%s", kindOf(n), gotText(n))
+}
+
+// isControl reports the characters no text field may hold: control
+// characters (an escape such as "\e" or "\a" written in the YAML, a line
+// break in a one-line field) and the bidirectional overrides that make
+// text read differently from what it is.
+func isControl(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+}
+
+// exponentRE is YAML 1.2's core-schema float written with an exponent and
+// no dot (1e9, 2E+3), which the YAML library reads as a string.
+var exponentRE = regexp.MustCompile(`^[-+]?[0-9]+[eE][-+]?[0-9]+$`)
+
+// exponentNumber reads a plain (unquoted) scalar such as 1e9 as the number
+// YAML 1.2 says it is.
+func exponentNumber(n ast.Node) (float64, bool) {
+	sn, ok := n.(*ast.StringNode)
+	if !ok || sn.Token == nil || sn.Token.Type != token.StringType || !exponentRE.MatchString(sn.Value) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(sn.Value, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }
 
 // tooLarge reports whether n is a plain (unquoted) number out of the

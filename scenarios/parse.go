@@ -1,11 +1,15 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
@@ -20,16 +24,39 @@ import (
 // Parse reads, checks and validates the scenario file at path. Every error
 // is an *Error.
 func Parse(path string) (*Scenario, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer forever, before the check below could refuse it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, &Error{File: path, Msg: "cannot read: " + plainPathError(err)}
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read: " + plainPathError(err)}
+	}
+	if msg := notAFile(st); msg != "" {
+		return nil, &Error{File: path, Msg: msg}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, &Error{File: path, Msg: "cannot read: " + plainPathError(err)}
 	}
 	return ParseBytes(path, data)
+}
+
+// notAFile says why st is not a scenario file: only a regular file is
+// read (a FIFO or a device could block or never end).
+func notAFile(st os.FileInfo) string {
+	switch m := st.Mode(); {
+	case m.IsDir():
+		return "is a directory, not a scenario file"
+	case m&os.ModeNamedPipe != 0:
+		return "is a named pipe (FIFO), not a scenario file"
+	case !m.IsRegular():
+		return "is a device or a socket, not a scenario file"
+	}
+	return ""
 }
 
 // plainPathError drops the operation and path that *PathError repeats.
@@ -46,6 +73,9 @@ func plainPathError(err error) string {
 // field and every sweep point. Every error is an *Error.
 func ParseBytes(name string, data []byte) (*Scenario, error) {
 	top := origin{File: name, Line: 1, Col: 1}
+	// Editors on Windows start UTF-8 files with a byte order mark; it is
+	// not part of the first key.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	body, err := parseYAML(name, data, top)
 	if err != nil {
 		return nil, err
@@ -73,6 +103,9 @@ func ParseBytes(name string, data []byte) (*Scenario, error) {
 		return false, nil
 	}
 	if err := d.decodeStruct(body, reflect.ValueOf(s).Elem(), "", root, hook); err != nil {
+		return nil, err
+	}
+	if err := s.checkOptionsUsed(); err != nil {
 		return nil, err
 	}
 	if err := s.Validate(); err != nil {
@@ -252,14 +285,14 @@ func (d *decoder) decodeOptions(s *Scenario, n ast.Node, at origin) error {
 	}
 	entries, ok := mappingEntries(n)
 	if !ok {
-		return d.at(n, at).errorf("options: must be a mapping from backend name to its options, got a %s", kindOf(n))
+		return d.at(n, at).errorf("options: must be a mapping from backend name to its options, got %s", kindOf(n))
 	}
 	seen := map[string]bool{}
 	for _, mv := range entries {
 		ko := d.at(mv.Key, at)
 		name, ok := keyName(mv.Key)
 		if !ok {
-			return ko.errorf("options: keys must be backend names, got a %s", kindOf(mv.Key))
+			return ko.errorf("options: keys must be backend names, got %s", kindOf(mv.Key))
 		}
 		if seen[name] {
 			return ko.errorf("duplicate key %s in options", quoteClip(name))
@@ -277,6 +310,26 @@ func (d *decoder) decodeOptions(s *Scenario, n ast.Node, at origin) error {
 		d.origins["options."+name] = ko
 	}
 	return nil
+}
+
+// checkOptionsUsed refuses options written for a backend the file does
+// not run: they would be ignored without a word, and are most likely a
+// typo in the backend list or a left-over. (`--backends` may narrow the
+// list afterwards: the file is still consistent.)
+func (s *Scenario) checkOptionsUsed() error {
+	var unused []string
+	for p, o := range s.origins {
+		name, ok := strings.CutPrefix(p, "options.")
+		if ok && !o.Override && !strings.Contains(name, ".") && !slices.Contains(s.Backends, name) {
+			unused = append(unused, p)
+		}
+	}
+	if len(unused) == 0 {
+		return nil
+	}
+	slices.Sort(unused)
+	name := strings.TrimPrefix(unused[0], "options.")
+	return s.origins[unused[0]].errorf("options.%s: %s is not in backends, so these options would be ignored (add it to backends or remove them)", name, name)
 }
 
 // optionsValue returns the settable option struct of backend name in s, or

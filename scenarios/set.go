@@ -219,7 +219,7 @@ func (d *decoder) decodeSweep(s *Scenario, n ast.Node, at origin) error {
 		ko := d.at(mv.Key, at)
 		path, ok := keyName(mv.Key)
 		if !ok {
-			return ko.errorf("sweep: keys must be dotted paths, got a %s", kindOf(mv.Key))
+			return ko.errorf("sweep: keys must be dotted paths, got %s", kindOf(mv.Key))
 		}
 		if seen[path] {
 			return ko.errorf("duplicate key %s in sweep", quoteClip(path))
@@ -244,7 +244,7 @@ func (d *decoder) decodeAxis(s *Scenario, path string, n ast.Node, at origin) er
 	}
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
-		return d.at(n, at).errorf("sweep.%s: must be a list of values, e.g. [1, 4, 16], got a %s", path, kindOf(n))
+		return d.at(n, at).errorf("sweep.%s: must be a list of values, e.g. [1, 4, 16], got %s", path, kindOf(n))
 	}
 	if len(seq.Values) == 0 {
 		return d.at(n, at).errorf("sweep.%s: needs at least one value", path)
