@@ -508,6 +508,93 @@ var attacks = []attack{
 		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["exp"] = "tomorrow" }) },
 		want:  all(wMalformed),
 	},
+	// RFC 7519 §2: a NumericDate is a JSON number. golang-jwt also reads
+	// a quoted number; authbench must not.
+	{
+		name:  "exp as a quoted number",
+		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["exp"] = fmt.Sprint(c["exp"]) }) },
+		want:  all(wMalformed),
+	},
+	{
+		name:  "nbf as a quoted number",
+		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["nbf"] = fmt.Sprint(c["nbf"]) }) },
+		want:  all(wMalformed),
+	},
+	{
+		name:  "iat as a quoted number",
+		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["iat"] = fmt.Sprint(c["iat"]) }) },
+		want:  all(wMalformed),
+	},
+	{
+		name:  "exp as true",
+		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["exp"] = true }) },
+		want:  all(wMalformed),
+	},
+	{
+		name:  "no iat",
+		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { delete(c, "iat") }) },
+		want:  all(wMissing),
+	},
+	{
+		name:  "iat with a fraction (a NumericDate may have one)",
+		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["iat"] = float64(t0.Unix()) + 0.25 }) },
+		at:    time.Second,
+		want:  all(wAccepted),
+	},
+	// RFC 7515 §2 / RFC 8725 §3.12: one spelling per token. Go's base64
+	// decoders skip CR and LF and, unless strict, ignore unused bits.
+	{
+		name: "unused bits set in the last segment",
+		token: func(f *forger) string {
+			p := parts(f.mint(nil, nil))
+			p[len(p)-1] = setUnusedBit(p[len(p)-1])
+			return strings.Join(p, ".")
+		},
+		want: all(wMalformed),
+	},
+	{
+		name: "unused bits set in the inner signature",
+		token: func(f *forger) string {
+			if f.kind == kindJWE {
+				// No inner signature: the first other segment with unused
+				// bits (header, encrypted key or ciphertext).
+				p := parts(f.mint(nil, nil))
+				for _, i := range []int{3, 0, 1} {
+					if len(p[i])%4 >= 2 {
+						p[i] = setUnusedBit(p[i])
+						break
+					}
+				}
+				return strings.Join(p, ".")
+			}
+			p := parts(f.jws(f.header(), f.claims(), nil))
+			p[2] = setUnusedBit(p[2])
+			return f.deliver(strings.Join(p, "."))
+		},
+		want: all(wMalformed),
+	},
+	{
+		name: "CR LF inside a segment",
+		token: func(f *forger) string {
+			p := parts(f.mint(nil, nil))
+			i := len(p) - 2 // the JWS payload, the JWE ciphertext
+			p[i] = p[i][:8] + "\r\n" + p[i][8:]
+			return strings.Join(p, ".")
+		},
+		want: all(wMalformed),
+	},
+	{
+		name: "CR LF inside the inner token",
+		token: func(f *forger) string {
+			if f.kind == kindJWE {
+				return f.encrypt([]byte("{\r\n"+string(mustJSON(f.claims()))[1:]), nil, false) // JSON may hold whitespace
+			}
+			p := parts(f.jws(f.header(), f.claims(), nil))
+			p[1] = p[1][:8] + "\r\n" + p[1][8:]
+			return f.deliver(strings.Join(p, "."))
+		},
+		want: byKind(wMalformed, wAccepted, wMalformed),
+	},
 	{
 		name:  "unknown kid",
 		token: func(f *forger) string { return f.mint(map[string]any{"kid": "2019-retired"}, nil) },
@@ -686,6 +773,105 @@ var attacks = []attack{
 		},
 		want: byKind(wMalformed, wMalformed, wMalformed),
 	},
+}
+
+// setUnusedBit sets the lowest of the bits a base64url segment's last
+// character carries beyond the last whole byte: the same bytes, spelled
+// differently.
+func setUnusedBit(seg string) string {
+	if len(seg)%4 < 2 {
+		panic(fmt.Sprintf("segment of %d characters has no unused bits", len(seg)))
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	v := strings.IndexByte(alphabet, seg[len(seg)-1])
+	return seg[:len(seg)-1] + alphabet[v|1:v|1+1]
+}
+
+// TestJWEDirRefusesEncryptedKey: RFC 7516 §5.2 step 10, with alg dir the
+// encrypted key segment must be empty.
+func TestJWEDirRefusesEncryptedKey(t *testing.T) {
+	t.Parallel()
+	f := forgerFor("jwe-dir", testKeys)
+	s := openTest(t, "jwe-dir", 0)
+	tok := f.mint(nil, nil)
+	if err := s.Validate(context.Background(), tok); err != nil {
+		t.Fatalf("valid token refused: %v", err)
+	}
+	p := parts(tok)
+	p[1] = b64([]byte("an encrypted key dir has no use for"))
+	err := s.Validate(context.Background(), strings.Join(p, "."))
+	if !errors.Is(err, ErrRejected) || Explain(err) != wMalformed {
+		t.Fatalf("non-empty encrypted key: %v, want a rejection as malformed", err)
+	}
+}
+
+// TestJWENestedRequiresCty: RFC 7519 §5.2, a nested JWT says so with
+// cty JWT; without it jwe-nested must not read the payload as a token.
+func TestJWENestedRequiresCty(t *testing.T) {
+	t.Parallel()
+	f := forgerFor("jwe-nested", testKeys)
+	s := openTest(t, "jwe-nested", 0)
+	inner := f.jws(f.header(), f.claims(), nil)
+	for _, tc := range []struct {
+		name string
+		opts *jose.EncrypterOptions
+		want string
+	}{
+		{"cty JWT", (&jose.EncrypterOptions{}).WithContentType("JWT"), wAccepted},
+		{"no cty", (&jose.EncrypterOptions{}).WithType("JWT"), wMalformed},
+		{"cty json", (&jose.EncrypterOptions{}).WithContentType("json"), wMalformed},
+	} {
+		enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: f.keyAlg, Key: f.encKey, KeyID: f.jweKid}, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := enc.Encrypt([]byte(inner))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := obj.CompactSerialize()
+		err = s.Validate(context.Background(), tok)
+		if got := Explain(err); got != tc.want && !(tc.want == wAccepted && err == nil) {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestTokensNotInterchangeable: backends that share a key must still
+// refuse each other's tokens (their own kid and audience). The Redis
+// hybrids are checked in TestRedisHybridTokensNotInterchangeable.
+func TestTokensNotInterchangeable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, pair := range [][2]string{
+		{"jwt-hs256", "jwt-denylist-memory"},
+		{"jwt-denylist-memory", "jwt-hs256"},
+		{"jwe-ecdh-es", "jwe-nested"},
+		{"jwe-nested", "jwe-ecdh-es"},
+	} {
+		from, to := openTest(t, pair[0], 0), openTest(t, pair[1], 0)
+		c, err := from.Issue(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := from.Validate(ctx, c.Token); err != nil {
+			t.Fatalf("%s refuses its own token: %v", pair[0], err)
+		}
+		if err := to.Validate(ctx, c.Token); !errors.Is(err, ErrRejected) {
+			t.Errorf("%s accepted a token of %s: %v", pair[1], pair[0], err)
+		}
+	}
+	// jwt-es256 signs with the key of jwe-nested's inner token: one of its
+	// tokens, encrypted to jwe-nested's public key by anyone, must not pass.
+	es := openTest(t, "jwt-es256", 0)
+	c, err := es.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := forgerFor("jwe-nested", testKeys).deliver(c.Token)
+	if err := openTest(t, "jwe-nested", 0).Validate(ctx, wrapped); !errors.Is(err, ErrRejected) {
+		t.Errorf("jwe-nested accepted a jwt-es256 token wrapped for it: %v", err)
+	}
 }
 
 // withKids makes an attacker's forger reuse the victim's key IDs, so the

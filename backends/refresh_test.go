@@ -187,3 +187,56 @@ func TestRefreshOptionsCheck(t *testing.T) {
 		t.Error("refresh_ttl 0 accepted")
 	}
 }
+
+// TestRefreshRetryAfterLostReply: the store freezes while a rotation is
+// in flight, the call times out, and the rotation runs when the store
+// comes back: its reply is lost. The client retries with the same refresh
+// token. That is not theft: no reuse is reported and the user stays logged
+// in (the family goes on rotating).
+func TestRefreshRetryAfterLostReply(t *testing.T) {
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	s := openNode(t, "jwt-refresh", env)
+	r := s.(backends.Refresher)
+	ctx := ctxT(t)
+	c, err := s.Issue(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = r.Refresh(ctx, c); err != nil { // loads the script into Redis
+		t.Fatal(err)
+	}
+	fam, secret, _ := strings.Cut(c.Refresh, ".")
+	key := env.Namespace + "rt:{" + fam[:1] + "}" + fam + ":" + secret
+
+	if err := conn.Server.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Refresh(ctx, c)
+	if rerr := conn.Server.Resume(); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err == nil || backends.IsRejection(err) {
+		t.Fatalf("refresh against a frozen store: %v, want a time-out", err)
+	}
+	// The rotation sent before the freeze runs once the store is back.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		v, _ := conn.Client.Get(ctx, key).Result()
+		if strings.HasPrefix(v, "u:") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the timed-out rotation never ran (token value %q): nothing was lost, the test proves nothing", v)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	retried, err := r.Refresh(ctx, c)
+	if err != nil {
+		t.Fatalf("retry of a rotation whose reply was lost: %v, want the same successor", err)
+	}
+	wantAccept(t, s, retried.Token, "access token from the retried rotation")
+	if _, err := r.Refresh(ctx, retried); err != nil {
+		t.Fatalf("next rotation after the retry: %v: the user was logged out", err)
+	}
+}
