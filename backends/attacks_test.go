@@ -536,10 +536,12 @@ var attacks = []attack{
 		want:  all(wMissing),
 	},
 	{
-		name:  "iat with a fraction (a NumericDate may have one)",
-		token: func(f *forger) string { return f.mint(nil, func(c map[string]any) { c["iat"] = float64(t0.Unix()) + 0.25 }) },
-		at:    time.Second,
-		want:  all(wAccepted),
+		name: "iat with a fraction (a NumericDate may have one)",
+		token: func(f *forger) string {
+			return f.mint(nil, func(c map[string]any) { c["iat"] = float64(t0.Unix()) + 0.25 })
+		},
+		at:   time.Second,
+		want: all(wAccepted),
 	},
 	// RFC 7515 §2 / RFC 8725 §3.12: one spelling per token. Go's base64
 	// decoders skip CR and LF and, unless strict, ignore unused bits.
