@@ -110,6 +110,8 @@ func TestRefreshOverHTTP(t *testing.T) {
 			env := newEnv()
 			env.RedisClient = redistest.Start(t, backends.RedisConfig{Timeout: time.Second}).Client
 			env.Namespace = "t:" + in + ":"
+			// No grace for a retried refresh: the reuse below is theft.
+			env.Options = &backends.RefreshOptions{RefreshTTL: time.Hour}
 			node := openNode(t, "jwt-refresh", env)
 			st, _, err := Loopback(node, httpserve.Config{Credential: in}, nil, Config{})
 			if err != nil {

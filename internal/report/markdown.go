@@ -146,6 +146,8 @@ func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips
 		p("\n")
 	}
 
+	writeWire(p, s)
+
 	p("## Charts\n\n")
 	for _, f := range figs {
 		p("### %s\n\n", f.Title)

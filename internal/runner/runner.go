@@ -361,6 +361,11 @@ func (r *runner) attempt(ctx context.Context, pr scenarios.Run, id, ns string, p
 		Leeway:         sc.Token.Leeway,
 		Grace:          max(time.Second, sc.Redis.Timeout), // a run ends at most this long after its window
 	}
+	if sc.OverHTTP() {
+		// The HTTP client gives up on a request after http.timeout, not
+		// when the engine cancels it: wait that long.
+		cfg.Grace = max(cfg.Grace, sc.HTTP.Timeout)
+	}
 	var before reading
 	cfg.LoadStarts = func() { before = read(inProcess(nodes), env.RedisClient, sc.Redis.Timeout) }
 	eng, err := load.New(cfg, nodes)
