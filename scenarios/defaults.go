@@ -95,3 +95,7 @@ func NewDefault() *Scenario {
 	s.origins = map[string]origin{}
 	return &s
 }
+
+// MinDuration is the shortest measured period: a shorter one holds no
+// more than the engine's own start and stop, and measures nothing.
+const MinDuration = 10 * time.Millisecond

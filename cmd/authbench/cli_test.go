@@ -210,3 +210,24 @@ func TestRunFlagsAfterScenario(t *testing.T) {
 		t.Errorf("quiet=%v sets=%v positional=%q", *quiet, sets, pos)
 	}
 }
+
+// A plan of many hours (a sweep typed wrong) is not started without --yes.
+func TestRunAsksBeforeHours(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "long.yaml")
+	yaml := "name: long\nbackends: [noop]\nduration: 24h\nrepeat: 1\nsweep:\n  load.clients: [1, 2, 4]\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "results")
+	status, stdout, stderr := runCLI(t, "run", "--quiet", "--out", out, path)
+	if status != exitUsage {
+		t.Errorf("status %d, want %d", status, exitUsage)
+	}
+	wantOneLine(t, stderr, "pass --yes to run it")
+	if stdout != "" {
+		t.Errorf("stdout %q: nothing should have started", stdout)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a results folder was made: %v", err)
+	}
+}

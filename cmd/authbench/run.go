@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mattn/go-isatty"
 
@@ -29,6 +30,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	duration := fs.String("duration", "", "measured period of each run (overrides the scenario's duration)")
 	backendList := fs.String("backends", "", "comma-separated backends to run (overrides the scenario's list)")
 	quiet := fs.Bool("quiet", false, "no progress bars: one line per finished run")
+	yes := fs.Bool("yes", false, fmt.Sprintf("run plans estimated at more than %s without asking", askAbove))
 	var sets stringList
 	fs.Var(&sets, "set", "override a scenario field by its dotted path, e.g. --set load.clients=64 (repeatable)")
 	fs.Usage = func() {
@@ -101,6 +103,17 @@ Flags:
 			return exitUsage
 		}
 		jobs = append(jobs, job{s, plan})
+	}
+
+	// A plan of many hours is more likely a typo in a sweep than intended.
+	var total time.Duration
+	for _, j := range jobs {
+		total += scenarios.EstimateDuration(j.plan)
+	}
+	if total > askAbove && !*yes {
+		fmt.Fprintf(stderr, "authbench run: the plan takes about %s (more than %s): check it with authbench check, or pass --yes to run it\n",
+			scenarios.RoughDuration(total), askAbove)
+		return exitUsage
 	}
 
 	ctx, stop := interruptible(stderr)
@@ -191,3 +204,6 @@ func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
+
+// askAbove is the estimated length of a plan above which run wants --yes.
+const askAbove = 3 * time.Hour
