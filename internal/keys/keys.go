@@ -90,6 +90,23 @@ var Files = []File{
 	{EncEC, "jwe-ec.pub.pem", false, "P-256 public key, ECDH-ES+A256KW"},
 }
 
+// Warn reports a problem that does not stop authbench, such as a secret key
+// file others can read. It prints to standard error; tests replace it.
+var Warn = func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) }
+
+// readers names who besides the owner may read a file of mode m.
+func readers(m fs.FileMode) string {
+	switch {
+	case m&0o044 == 0o044:
+		return "group and others"
+	case m&0o004 != 0:
+		return "others"
+	case m&0o040 != 0:
+		return "group"
+	}
+	return "group or others (write or execute bits)"
+}
+
 // PEM block types for the symmetric keys, which have no standard PEM form.
 const (
 	pemHMAC = "HMAC SECRET KEY"
@@ -226,21 +243,39 @@ func (s *Set) Write(dir string, force bool) ([]File, error) {
 	return out, nil
 }
 
+// writeFile writes data to path. Without force it creates the file and
+// fails if anything is there (O_EXCL also refuses a symlink). With force it
+// writes a temporary file in the same folder and renames it over path:
+// rename replaces a symlink at path instead of writing through it, so a
+// link planted at a key path cannot make authbench write a secret into
+// another file, and a reader never sees a half-written key.
 func writeFile(path string, data []byte, private, force bool) error {
 	mode := fs.FileMode(0o644)
 	if private {
 		mode = 0o600
 	}
-	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if !force {
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+		return finish(fh, data, mode, "")
 	}
-	fh, err := os.OpenFile(path, flag, mode)
+	// CreateTemp makes the file with mode 0600 and O_EXCL.
+	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("keys: %w", err)
 	}
-	// An existing file keeps its mode on O_TRUNC; a private key must not stay
-	// readable by others because it was replaced.
+	if err := finish(fh, data, mode, path); err != nil {
+		os.Remove(fh.Name())
+		return err
+	}
+	return nil
+}
+
+// finish writes data to fh with mode and closes it; with a non-empty
+// target it then renames fh over target.
+func finish(fh *os.File, data []byte, mode fs.FileMode, target string) error {
 	if err := fh.Chmod(mode); err != nil {
 		fh.Close()
 		return fmt.Errorf("keys: %w", err)
@@ -249,8 +284,17 @@ func writeFile(path string, data []byte, private, force bool) error {
 		fh.Close()
 		return fmt.Errorf("keys: %w", err)
 	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return fmt.Errorf("keys: %w", err)
+	}
 	if err := fh.Close(); err != nil {
 		return fmt.Errorf("keys: %w", err)
+	}
+	if target != "" {
+		if err := os.Rename(fh.Name(), target); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
 	}
 	return nil
 }
@@ -320,6 +364,10 @@ func (s *Set) load(dir string, parts Part) error {
 		}
 		if err != nil {
 			return fmt.Errorf("keys: %w", err)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			Warn(fmt.Sprintf("%s holds a secret key but is readable by %s (mode %04o): chmod 600 %s",
+				path, readers(fi.Mode().Perm()), fi.Mode().Perm(), path))
 		}
 		if err := s.decode(f.Part, path, data); err != nil {
 			return err

@@ -170,3 +170,80 @@ func TestWriteRefusesOverwrite(t *testing.T) {
 		t.Error("forced write kept the old key")
 	}
 }
+
+// keys gen --force must replace a symlink planted at a key path, not
+// write the secret through it into the file it points to.
+func TestForceDoesNotFollowSymlink(t *testing.T) {
+	t.Parallel()
+	set, err := Generate(HMAC|Dir, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	victim := filepath.Join(elsewhere, "victim.txt")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, "hmac.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Write(dir, false); err == nil {
+		t.Fatal("Write without force replaced a symlink at a key path")
+	}
+	if _, err := set.Write(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("the symlink's target was overwritten: %q", b)
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "hmac.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("hmac.pem is %v, want a regular file with mode 0600", fi.Mode())
+	}
+	if got, err := Load(dir, HMAC); err != nil || string(got.HMAC) != string(set.HMAC) {
+		t.Fatalf("Load after --force: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// A secret key file readable by group or others is loaded with a warning.
+// Not parallel: it replaces Warn.
+func TestWarnReadableSecret(t *testing.T) {
+	set, err := Generate(HMAC|Ed25519, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := set.Write(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	old := Warn
+	Warn = func(msg string) { got = append(got, msg) }
+	defer func() { Warn = old }()
+	if _, err := Load(dir, HMAC|Ed25519); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("warnings for files of mode 0600: %q", got)
+	}
+	if err := os.Chmod(filepath.Join(dir, "hmac.pem"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "ed25519.pem"), 0o604); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, HMAC|Ed25519); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !strings.Contains(got[0], "hmac.pem") || !strings.Contains(got[0], "group") ||
+		!strings.Contains(got[1], "ed25519.pem") || !strings.Contains(got[1], "others") {
+		t.Fatalf("warnings = %q, want one for hmac.pem (group) and one for ed25519.pem (others)", got)
+	}
+}
