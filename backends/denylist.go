@@ -55,8 +55,9 @@ func init() {
 			NeedsKeys:           true,
 			IssuesTokens:        true,
 			ImmediateRevocation: true,
-			Description: "HS256 JWT whose jti is checked with one EXISTS against a Redis denylist (entries expire " +
-				"with the token). Redis down or slower than redis.timeout: validation fails with an error (closed).",
+			Description: "HS256 JWT whose jti is checked against a Redis denylist (entries expire with the token) " +
+				"with one MGET that also reads a data-loss marker. Redis down or slower than redis.timeout: validation " +
+				"fails with an error (closed); Redis lost its data: tokens issued before the loss are refused (closed).",
 		},
 		New: newDenylistRedis,
 	})

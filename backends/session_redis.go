@@ -25,8 +25,9 @@ func init() {
 			NeedsRedis:          true,
 			ImmediateRevocation: true,
 			Description: "Opaque 256-bit session ID; the record is one Redis string (expiry and user) with a TTL, " +
-				"read with one GET per validation and deleted on logout. When Redis is down or slower than " +
-				"redis.timeout, validation fails with an error (closed), never with an accept.",
+				"read with one MGET per validation (with a data-loss marker) and deleted on logout. When Redis is " +
+				"down or slower than redis.timeout, validation fails with an error (closed), never with an accept; " +
+				"sessions lost with Redis's data are refused as a store data loss.",
 		},
 		New: func(env *Env) (Strategy, error) {
 			rc, err := newRedisCommon(env, "session-redis")

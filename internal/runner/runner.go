@@ -584,6 +584,9 @@ func warnAbout(sum *results.Summary, s *scenarios.Scenario) {
 		sum.Warnings = append(sum.Warnings, "the plan is incomplete ("+sum.Reason+"): later runs are missing")
 	}
 	for _, run := range sum.Runs {
+		if run.StoreLost {
+			sum.Degraded = true // the warning was added when the run ended
+		}
 		var problems []string
 		if n := run.Outcomes.Errors; n > 0 {
 			problems = append(problems, fmt.Sprintf("%d validation errors", n))
