@@ -381,8 +381,11 @@ redis: {timeout: %s}
 	if time.Duration(last.T)*time.Second < resumed+timeout {
 		t.Fatalf("the timeline's last second %d begins before the resume (%v) plus one time-out", last.T, resumed)
 	}
-	if last.Errors != 0 || float64(last.Validations) < 0.7*rate {
-		t.Errorf("last second: %d validations, %d errors; want recovery to about %d/s without errors", last.Validations, last.Errors, rate)
+	// Recovered: throughput back and errors rare. Not none: on a busy
+	// machine a request working off the backlog can itself overrun the
+	// 200 ms time-out; a store that did not come back fails nearly all.
+	if last.Errors*20 > last.Validations || float64(last.Validations) < 0.7*rate {
+		t.Errorf("last second: %d validations, %d errors; want recovery to about %d/s with errors under 5%%", last.Validations, last.Errors, rate)
 	}
 }
 
