@@ -21,16 +21,21 @@ type Clock interface {
 	Sleep(d time.Duration)
 }
 
-// RealClock is the wall clock (its monotonic reading), with pace's
-// precise waits. Until is pace.Until (the runtime's timers, then
-// nanosleep, then a short yield loop) rather than a long yield loop: only
-// the open model's dispatcher waits with it, so one thread at most sits in
-// nanosleep, and below about 700 requests/s a yield loop over the runtime
-// timers' millisecond of slack would keep a processor busy most of the time.
+// RealClock is the wall clock (its monotonic reading). Its Until is for
+// the open model's dispatcher alone, which runs on a thread of its own
+// (pace.LockPrecise): it sleeps in the kernel up to the last few
+// microseconds, so that on a machine other processes keep busy the
+// kernel wakes it first instead of making a spinning thread wait out
+// their time slices.
 type RealClock struct{}
 
+// spin is the last stretch of a dispatcher's wait spent yielding: longer
+// than a nanosleep's usual wake-up delay on a quiet machine, short enough
+// to leave the thread a sleeper.
+const spin = 20 * time.Microsecond
+
 func (RealClock) Now() time.Time        { return time.Now() }
-func (RealClock) Until(t time.Time)     { pace.Until(t) }
+func (RealClock) Until(t time.Time)     { pace.SleepUntil(t, spin) }
 func (RealClock) Sleep(d time.Duration) { time.Sleep(d) }
 
 var _ Clock = RealClock{}

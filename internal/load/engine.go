@@ -16,6 +16,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/pace"
 )
 
 // revokedKept is how many recent revoked credentials the attacker can choose from.
@@ -240,6 +241,9 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		d.Add(1)
 		go func() {
 			defer d.Done()
+			if _, real := e.clock.(RealClock); real {
+				pace.LockPrecise() // its own thread, ended with it
+			}
 			e.dispatchMissed = e.dispatch(work)
 		}()
 	}
@@ -444,7 +448,7 @@ func (e *Engine) closedWorker(r *recorder, rng *rand.Rand) bool {
 		}
 		if e.cfg.Think > 0 {
 			// Never past the end: a think time is not a request in flight.
-			e.waitUntil(min(e.now()+int64(e.cfg.Think), e.endNs), true)
+			e.waitUntil(min(e.now()+int64(e.cfg.Think), e.endNs), false)
 		}
 	}
 	return true

@@ -69,3 +69,26 @@ func nap(d time.Duration) {
 	ts := syscall.NsecToTimespec(int64(d))
 	_ = syscall.Nanosleep(&ts, nil) // EINTR only shortens the nap; the loop goes on
 }
+
+// SleepUntil waits until deadline asleep in the kernel, yielding only for
+// the last spin. For one goroutine that must wake precisely on a machine
+// other processes keep busy: a thread that spins is a CPU hog to the
+// kernel's scheduler and waits out whole time slices of others, while one
+// woken from nanosleep runs first. Call LockPrecise first: then the
+// nanosleeps hold this goroutine's own thread, and wake without slack.
+func SleepUntil(deadline time.Time, spin time.Duration) {
+	for {
+		left := time.Until(deadline)
+		switch {
+		case left <= 0:
+			return
+		case left <= spin:
+			runtime.Gosched()
+		case left-spin > timerSlack:
+			time.Sleep(left - spin - timerSlack)
+		default:
+			ts := syscall.NsecToTimespec(int64(left - spin))
+			_ = syscall.Nanosleep(&ts, nil)
+		}
+	}
+}

@@ -36,3 +36,23 @@ func TestPastDeadlineReturnsAtOnce(t *testing.T) {
 		t.Fatal("waited for a deadline in the past")
 	}
 }
+
+// SleepUntil, on a thread of its own, never returns before its deadline,
+// and at once for a deadline past.
+func TestSleepUntil(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		LockPrecise()
+		for _, d := range []time.Duration{-time.Second, 0, 10 * time.Microsecond, 200 * time.Microsecond, 3 * time.Millisecond} {
+			for _, spin := range []time.Duration{0, 20 * time.Microsecond} {
+				start := time.Now()
+				SleepUntil(start.Add(d), spin)
+				if got := time.Since(start); got < d {
+					t.Errorf("SleepUntil(+%s, spin %s) returned after %s", d, spin, got)
+				}
+			}
+		}
+	}()
+	<-done
+}
