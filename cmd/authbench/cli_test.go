@@ -122,7 +122,7 @@ func TestRedisURLUnreachable(t *testing.T) {
 	if status != exitFailure {
 		t.Errorf("exit status %d, want %d", status, exitFailure)
 	}
-	wantOneLine(t, stderr, "does not answer")
+	wantOneLine(t, stderr, "cannot be reached: dial tcp 127.0.0.1:"+strconv.Itoa(port)+": connect: connection refused")
 	if strings.Contains(stdout, "[1/") {
 		t.Errorf("something was measured: %s", stdout)
 	}

@@ -134,4 +134,10 @@ func TestReportFailureKeepsRun(t *testing.T) {
 	if !strings.Contains(stderr.String(), target) {
 		t.Errorf("stderr does not name the run folder %s", target)
 	}
+	if n := strings.Count(stderr.String(), target); n > 1 {
+		t.Errorf("stderr repeats the run folder's path %d times: %s", n, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "write report.md: no space left on device") {
+		t.Errorf("stderr does not say which file could not be written: %s", stderr.String())
+	}
 }

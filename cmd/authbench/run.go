@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,7 +139,7 @@ Flags:
 		}
 		// The measurements are on disk; the report is drawn from them.
 		if rerr := renderReport(res.Dir); rerr != nil {
-			fmt.Fprintf(stderr, "authbench run: writing the report: %v (the measurements are in %s; authbench report %s tries again)\n", rerr, res.Dir, res.Dir)
+			fmt.Fprintf(stderr, "authbench run: writing the report: %s; the measurements are kept (authbench report %s tries again)\n", inFolder(rerr, res.Dir), res.Dir)
 			return exitFailure
 		}
 		switch {
@@ -159,6 +161,18 @@ Flags:
 		}
 	}
 	return status
+}
+
+// inFolder words an error about a file of dir by the file's name in dir,
+// so that a message naming dir once does not repeat the long path.
+func inFolder(err error, dir string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if rel, rerr := filepath.Rel(dir, pe.Path); rerr == nil && filepath.IsLocal(rel) {
+			return fmt.Sprintf("%s %s: %v", pe.Op, rel, pe.Err)
+		}
+	}
+	return err.Error()
 }
 
 // flagText is a flag as the user gave it, for messages.

@@ -111,9 +111,40 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		c.Close()
+		// go-redis retries a failed dial until the deadline and then
+		// reports only the deadline: dial once more to say why.
+		if derr := dialOnce(u, cfg); derr != nil {
+			return nil, fmt.Errorf("redis at %s cannot be reached: %w", c.URL, derr)
+		}
 		return nil, fmt.Errorf("redis at %s does not answer PING: %w", c.URL, err)
 	}
 	return c, nil
+}
+
+// dialOnce opens and closes one connection to the first address of
+// rawURL, and returns the dial error (connection refused, no such socket
+// file, no route), nil when the address answers.
+func dialOnce(rawURL string, cfg backends.RedisConfig) error {
+	p, err := parseURL(rawURL, cfg.Mode == backends.RedisCluster)
+	if err != nil {
+		return err
+	}
+	network, addr := "tcp", ""
+	switch {
+	case p.single != nil:
+		network, addr = p.single.Network, p.single.Addr
+	case p.cluster != nil && len(p.cluster.Addrs) > 0:
+		addr = p.cluster.Addrs[0]
+	case p.failover != nil && len(p.failover.SentinelAddrs) > 0:
+		addr = p.failover.SentinelAddrs[0]
+	default:
+		return nil
+	}
+	conn, err := net.DialTimeout(network, addr, max(Timeout(cfg), time.Second))
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 // Timeout is cfg.Timeout or backends.DefaultRedisTimeout.

@@ -145,7 +145,9 @@ func TestConnect(t *testing.T) {
 		{name: "env", env: s.URL()},
 		{name: "private", private: true},
 		{name: "bad scheme", cfg: backends.RedisConfig{URL: "http://x"}, wantErr: "invalid URL scheme"},
-		{name: "unreachable", cfg: backends.RedisConfig{URL: "redis://127.0.0.1:1", Timeout: 100 * time.Millisecond}, wantErr: "does not answer PING"},
+		// The dial error itself, not go-redis's "context deadline exceeded".
+		{name: "unreachable", cfg: backends.RedisConfig{URL: "redis://127.0.0.1:1", Timeout: 100 * time.Millisecond}, wantErr: "cannot be reached: dial tcp 127.0.0.1:1: connect: connection refused"},
+		{name: "no socket", cfg: backends.RedisConfig{URL: "unix:///nonexistent/redis.sock", Timeout: 100 * time.Millisecond}, wantErr: "cannot be reached: dial unix /nonexistent/redis.sock: connect: no such file or directory"},
 		{name: "password redacted", cfg: backends.RedisConfig{URL: "redis://u:secret@127.0.0.1:1", Timeout: 100 * time.Millisecond}, wantErr: "xxxxx"},
 	}
 	for _, tt := range tests {
