@@ -61,8 +61,10 @@ run_wrk() {
 run_driver() {
 	rm -rf "$dir/results"
 	$pin_client "$dir/authbench" run --quiet --out "$dir/results" "$dir/driver.yaml" >/dev/null
-	jq -r '.runs[0] | "authbench \(.ops.validate.throughput_per_s|floor|tostring|(" "*(10-length))+.) req/s  cpu/req \(.http.cpu_per_request_us*100|round/100|tostring|(" "*(6-length))+.) us  p50 \(.ops.validate.latency_ns.p50/1000|tostring)us  p90 \(.ops.validate.latency_ns.p90/1000|tostring)us  p99 \(.ops.validate.latency_ns.p99/1000|tostring)us  errors \(.outcomes.errors)"' \
-		"$dir"/results/*/summary.json
+	jq -r '.runs[0] | [.ops.validate.throughput_per_s, .http.cpu_per_request_us,
+		(.ops.validate.latency_ns | .p50, .p90, .p99 | ./1e6), .outcomes.errors] | @tsv' \
+		"$dir/results/latest/summary.json" |
+		awk -F'\t' '{printf "authbench %10.0f req/s  cpu/req %6.2f us  p50 %6.2fms  p90 %6.2fms  p99 %6.2fms  errors %d\n", $1, $2, $3, $4, $5, $6}'
 }
 
 echo "authbench serve --backend noop at $url; $conns connections, ${secs}s per round; $(nproc) CPUs${pin_client:+, server on CPU 0, clients on CPU 1}"
