@@ -40,6 +40,7 @@ func commands() []command {
 		{"check", "check scenario files without running them", cmdCheck},
 		{"report", "redraw the charts and report.md of a run folder", cmdReport},
 		{"compare", "compare two run folders (significance with Mann-Whitney U)", cmdCompare},
+		{"merge", "combine the run folders of the shards of one run (merge DIR... --out DIR)", cmdMerge},
 		{"keys", "generate a key set (keys gen --out DIR)", cmdKeys},
 		{"serve", "run one backend behind the HTTP validator server", cmdServe},
 		{"token", "issue, verify or inspect a credential", cmdToken},

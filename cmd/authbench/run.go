@@ -17,6 +17,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/runner"
 	"github.com/authbench/authbench/scenarios"
 )
@@ -33,6 +34,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	backendList := fs.String("backends", "", "comma-separated backends to run (overrides the scenario's list)")
 	quiet := fs.Bool("quiet", false, "no progress bars: one line per finished run")
 	yes := fs.Bool("yes", false, fmt.Sprintf("run plans estimated at more than %s without asking", askAbove))
+	shardFlag := fs.String("shard", "", "run shard INDEX/COUNT of the load (INDEX from 0): users, clients and rates divided; merge the folders with authbench merge")
 	var sets stringList
 	fs.Var(&sets, "set", "override a scenario field by its dotted path, e.g. --set load.clients=64 (repeatable)")
 	fs.Usage = func() {
@@ -82,6 +84,15 @@ Flags:
 		return exitUsage
 	}
 	overrides = append(overrides, setOverrides...)
+	var shard *results.Shard
+	if *shardFlag != "" {
+		sh, err := results.ParseShard(*shardFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "authbench run: %v\n", err)
+			return exitUsage
+		}
+		shard = &sh
+	}
 
 	// Every scenario is read and checked before anything runs.
 	type job struct {
@@ -103,6 +114,12 @@ Flags:
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
+		}
+		if shard != nil {
+			if err := applyShard(plan, *shard); err != nil {
+				fmt.Fprintf(stderr, "authbench run: %v\n", err)
+				return exitUsage
+			}
 		}
 		jobs = append(jobs, job{s, plan})
 	}
@@ -127,7 +144,7 @@ Flags:
 		fmt.Fprintf(stdout, "%s: %d runs, about %s\n", j.s.Name, len(j.plan), scenarios.RoughDuration(scenarios.EstimateDuration(j.plan)))
 		res, err := runner.Run(ctx, j.s, j.plan, runner.Options{
 			Out: *out, Stdout: stdout, Stderr: stderr, Bars: bars, Version: version,
-			Redis: redisConnector,
+			Redis: redisConnector, Shard: shard,
 		})
 		if res == nil {
 			if errors.Is(err, runner.ErrInterrupted) {

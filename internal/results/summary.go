@@ -40,7 +40,13 @@ type Summary struct {
 	Backends []BackendInfo `json:"backends"`
 	// Config is the scenario as run (after defaults and --set), for the record.
 	Config map[string]any `json:"config,omitempty"`
-	Runs   []Run          `json:"runs"`
+	// Shard is set on the folder of one shard of a run spread over several
+	// machines (authbench run --shard); Config is then the whole scenario.
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedFrom lists the shard folders, with their machines, that
+	// authbench merge made this folder from.
+	MergedFrom []ShardOrigin `json:"merged_from,omitempty"`
+	Runs       []Run         `json:"runs"`
 }
 
 // State is how far the plan of a run folder got.

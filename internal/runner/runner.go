@@ -47,6 +47,9 @@ type Options struct {
 
 	// Redis connects the backends that need it; nil skips them.
 	Redis RedisConnector
+	// Shard marks the folder as one shard of a run spread over several
+	// machines; the plan given to Run is already the shard's part.
+	Shard *results.Shard
 }
 
 // Outcome is what Run produced.
@@ -88,6 +91,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 		Version:     opt.Version,
 		Warnings:    []string{},
 		Config:      configRecord(s),
+		Shard:       opt.Shard,
 		Runs:        []results.Run{},
 	}
 	for _, a := range s.Sweep {
