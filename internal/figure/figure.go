@@ -483,16 +483,22 @@ func (t CountTicks) Ticks(min, max float64) []plot.Tick {
 
 // CountTick labels a count with a k/M suffix and no trailing zeros ("2.5M").
 func CountTick(v float64) string {
-	unit, name := 1.0, ""
+	return scaled(v, "", [4]string{"", "k", "M", "G"})
+}
+
+// scaled writes v in the largest of the units 1, 1e3, 1e6, 1e9 that is not
+// above |v|, with three significant digits, sep and that unit's name.
+func scaled(v float64, sep string, names [4]string) string {
+	unit, name := 1.0, names[0]
 	switch a := math.Abs(v); {
 	case a >= 1e9:
-		unit, name = 1e9, "G"
+		unit, name = 1e9, names[3]
 	case a >= 1e6:
-		unit, name = 1e6, "M"
+		unit, name = 1e6, names[2]
 	case a >= 1e3:
-		unit, name = 1e3, "k"
+		unit, name = 1e3, names[1]
 	}
-	return strconv.FormatFloat(v/unit, 'g', 3, 64) + name
+	return strconv.FormatFloat(v/unit, 'g', 3, 64) + sep + name
 }
 
 // CountAxis sets up an axis of rates or counts: logarithmic when the
@@ -521,16 +527,7 @@ func CountAxis(a *plot.Axis, label string, values []float64) bool {
 
 // DurTick labels a duration in nanoseconds: "1 µs", "20 ms".
 func DurTick(ns float64) string {
-	unit, name := 1.0, "ns"
-	switch a := math.Abs(ns); {
-	case a >= 1e9:
-		unit, name = 1e9, "s"
-	case a >= 1e6:
-		unit, name = 1e6, "ms"
-	case a >= 1e3:
-		unit, name = 1e3, "µs"
-	}
-	return strconv.FormatFloat(ns/unit, 'g', 3, 64) + " " + name
+	return scaled(ns, " ", [4]string{"ns", "µs", "ms", "s"})
 }
 
 // UseLogDurations puts a duration axis (values in ns) on a log scale.
