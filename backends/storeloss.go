@@ -84,7 +84,7 @@ func newLossGuard(ctx context.Context, client redis.UniversalClient, ns string, 
 	for i := range g.keys {
 		g.keys[i] = ns + "epoch:{" + b64URLAlphabet[i:i+1] + "}"
 	}
-	_, later := markedNamespaces.LoadOrStore(ns, struct{}{})
+	_, later := markedNamespaces.LoadOrStore(marked{client, ns}, struct{}{})
 	cutoff := strconv.FormatInt(now().UnixMilli(), 10)
 	if later {
 		cutoff = strconv.FormatInt(now().UnixMilli()+1, 10) + lossSuffix
@@ -109,8 +109,15 @@ func newLossGuard(ctx context.Context, client redis.UniversalClient, ns string, 
 	return g, nil
 }
 
-// markedNamespaces holds the namespaces whose markers this process wrote.
-var markedNamespaces sync.Map // string → struct{}
+// markedNamespaces holds the namespaces whose markers this process wrote,
+// per client: a namespace reused on another store (a test's fresh server)
+// starts afresh.
+var markedNamespaces sync.Map // marked → struct{}
+
+type marked struct {
+	client redis.UniversalClient
+	ns     string
+}
 
 // tag is the hash tag of a record ID: its first character, when that is a
 // base64url one (IDs authbench makes always start with one).
