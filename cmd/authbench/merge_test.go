@@ -23,6 +23,7 @@ repeat: 1
 users: 301
 load: {clients: 3}
 revocation: {rate: 20, replay: 0.05}
+redis: {timeout: 2s}
 `
 
 // TestShardsMerge runs two shards of one scenario at the same time on this
@@ -42,9 +43,11 @@ func TestShardsMerge(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Degraded (a store error on a busy machine) is still a
+			// complete shard: the merge must add it up all the same.
 			var so, se strings.Builder
 			if st := authbench([]string{"run", "--quiet", "--shard", []string{"0/2", "1/2"}[i], "--out", out,
-				"--set", "redis.url=" + conn.Server.URL(), file}, &so, &se); st != exitOK {
+				"--set", "redis.url=" + conn.Server.URL(), file}, &so, &se); st != exitOK && st != exitDegraded {
 				t.Errorf("shard %d: exit %d: %s", i, st, se.String())
 			}
 		}()
