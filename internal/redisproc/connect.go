@@ -33,7 +33,10 @@ type Conn struct {
 
 // Close closes the client and stops a private server.
 func (c *Conn) Close() error {
-	err := c.Client.Close()
+	var err error
+	if c.Client != nil { // nil while Connect is still setting up
+		err = c.Client.Close()
+	}
 	if c.Network != nil {
 		err = errors.Join(err, c.Network.Close())
 	}
@@ -66,26 +69,11 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 		u = os.Getenv("REDIS_URL")
 	}
 	c := &Conn{}
-	if u == "" && cfg.Mode == backends.RedisCluster {
-		cl, err := StartCluster(ctx)
-		if errors.Is(err, ErrNoRedisServer) {
-			return nil, fmt.Errorf("%w: %w", backends.ErrUnavailable, err)
-		}
-		if err != nil {
+	if u == "" {
+		var err error
+		if u, err = c.startPrivate(ctx, cfg.Mode); err != nil {
 			return nil, err
 		}
-		c.Cluster = cl
-		u = cl.URL()
-	} else if u == "" {
-		srv, err := Start(ctx)
-		if errors.Is(err, ErrNoRedisServer) {
-			return nil, fmt.Errorf("%w: %w", backends.ErrUnavailable, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		c.Server = srv
-		u = srv.URL()
 	}
 	var dial dialFunc
 	if cfg.Latency > 0 || cfg.Jitter > 0 {
@@ -94,15 +82,7 @@ func Connect(ctx context.Context, cfg backends.RedisConfig) (*Conn, error) {
 	}
 	client, err := newClient(u, cfg, dial)
 	if err != nil {
-		if c.Network != nil {
-			c.Network.Close()
-		}
-		if c.Server != nil {
-			c.Server.Stop()
-		}
-		if c.Cluster != nil {
-			c.Cluster.Stop()
-		}
+		c.Close()
 		return nil, err
 	}
 	c.Client = client
@@ -145,6 +125,27 @@ func dialOnce(rawURL string, cfg backends.RedisConfig) error {
 		return err
 	}
 	return conn.Close()
+}
+
+// startPrivate starts a private server, or a private cluster for mode
+// cluster, and returns its URL. Without redis-server the error wraps
+// backends.ErrUnavailable too.
+func (c *Conn) startPrivate(ctx context.Context, mode string) (string, error) {
+	var err error
+	if mode == backends.RedisCluster {
+		c.Cluster, err = StartCluster(ctx)
+	} else {
+		c.Server, err = Start(ctx)
+	}
+	switch {
+	case errors.Is(err, ErrNoRedisServer):
+		return "", fmt.Errorf("%w: %w", backends.ErrUnavailable, err)
+	case err != nil:
+		return "", err
+	case c.Cluster != nil:
+		return c.Cluster.URL(), nil
+	}
+	return c.Server.URL(), nil
 }
 
 // Timeout is cfg.Timeout or backends.DefaultRedisTimeout.
