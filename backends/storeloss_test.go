@@ -119,24 +119,32 @@ func freshLogin(t *testing.T, nodes []backends.Strategy) {
 	}
 }
 
+// lossSetup opens two nodes a and b of backend name on a private server and
+// logs in alice (to be revoked) and bob (left live) on a.
+func lossSetup(t *testing.T, name string) (env *backends.Env, conn *redisproc.Conn, a, b backends.Strategy, revoked, live backends.Credential) {
+	t.Helper()
+	leakCheck(t)
+	env, conn = redisEnv(t, time.Minute)
+	a = openNode(t, name, env)
+	b = openNode(t, name, env)
+	ctx := ctxT(t)
+	var err error
+	if revoked, err = a.Issue(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if live, err = a.Issue(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	return env, conn, a, b, revoked, live
+}
+
 func TestDenylistsFailClosedOnDataLoss(t *testing.T) {
 	for _, name := range []string{"jwt-denylist-redis", "jwt-denylist-pubsub"} {
 		for _, f := range faults {
 			t.Run(name+"/"+f.name, func(t *testing.T) {
-				leakCheck(t)
-				env, conn := redisEnv(t, time.Minute)
-				a := openNode(t, name, env)
-				b := openNode(t, name, env)
+				env, conn, a, b, revoked, live := lossSetup(t, name)
 				nodes := []backends.Strategy{a, b}
 				ctx := ctxT(t)
-				revoked, err := a.Issue(ctx, "alice")
-				if err != nil {
-					t.Fatal(err)
-				}
-				live, err := a.Issue(ctx, "bob")
-				if err != nil {
-					t.Fatal(err)
-				}
 				if err := a.Revoke(ctx, revoked); err != nil {
 					t.Fatal(err)
 				}
@@ -180,20 +188,9 @@ func TestSessionsReportDataLoss(t *testing.T) {
 	for _, name := range sessionBackends {
 		for _, f := range faults {
 			t.Run(name+"/"+f.name, func(t *testing.T) {
-				leakCheck(t)
-				env, conn := redisEnv(t, time.Minute)
-				a := openNode(t, name, env)
-				b := openNode(t, name, env)
+				_, conn, a, b, revoked, live := lossSetup(t, name)
 				nodes := []backends.Strategy{a, b}
 				ctx := ctxT(t)
-				revoked, err := a.Issue(ctx, "alice")
-				if err != nil {
-					t.Fatal(err)
-				}
-				live, err := a.Issue(ctx, "bob")
-				if err != nil {
-					t.Fatal(err)
-				}
 				wantAccept(t, b, live.Token, "live session (cached on B)")
 				if err := a.Revoke(ctx, revoked); err != nil {
 					t.Fatal(err)
