@@ -16,14 +16,7 @@ import (
 func clusterEnv(t *testing.T, ttl time.Duration) (*backends.Env, *redisproc.Conn) {
 	t.Helper()
 	cfg := backends.RedisConfig{Timeout: time.Second, PoolSize: 8, Mode: backends.RedisCluster}
-	conn := redistest.StartCluster(t, cfg)
-	env := &backends.Env{
-		Token:       backends.TokenConfig{TTL: ttl, Leeway: 0, Issuer: "authbench", Audience: "api"},
-		Redis:       cfg,
-		RedisClient: conn.Client,
-		Namespace:   "authbench:test:" + t.Name() + ":",
-	}
-	return env, conn
+	return envOn(t, ttl, cfg, redistest.StartCluster(t, cfg))
 }
 
 // TestRedisBackendsOnCluster runs every Redis backend on a real cluster

@@ -37,14 +37,17 @@ func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 func redisEnv(t *testing.T, ttl time.Duration) (*backends.Env, *redisproc.Conn) {
 	t.Helper()
 	cfg := backends.RedisConfig{Timeout: testTimeout, PoolSize: 8}
-	conn := redistest.Start(t, cfg)
-	env := &backends.Env{
+	return envOn(t, ttl, cfg, redistest.Start(t, cfg))
+}
+
+// envOn returns an Env on conn whose namespace is unique to the test.
+func envOn(t *testing.T, ttl time.Duration, cfg backends.RedisConfig, conn *redisproc.Conn) (*backends.Env, *redisproc.Conn) {
+	return &backends.Env{
 		Token:       backends.TokenConfig{TTL: ttl, Leeway: 0, Issuer: "authbench", Audience: "api"},
 		Redis:       cfg,
 		RedisClient: conn.Client,
 		Namespace:   "authbench:test:" + t.Name() + ":",
-	}
-	return env, conn
+	}, conn
 }
 
 // openNode opens one node of name, with the backend's default options, and
@@ -315,16 +318,23 @@ func TestSessionRedisCachedCrossNode(t *testing.T) {
 	t.Logf("invalidation delay A→B: %v", time.Since(revoked))
 }
 
+// loggedIn opens one node of name on a private server and logs alice in.
+func loggedIn(t *testing.T, name string) (*redisproc.Conn, backends.Strategy, backends.Credential) {
+	t.Helper()
+	leakCheck(t)
+	env, conn := redisEnv(t, time.Minute)
+	s := openNode(t, name, env)
+	c, err := s.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, s, c
+}
+
 func TestSessionRedisFaults(t *testing.T) {
 	for _, name := range sessionBackends {
 		t.Run(name+"/killed", func(t *testing.T) {
-			leakCheck(t)
-			env, conn := redisEnv(t, time.Minute)
-			s := openNode(t, name, env)
-			c, err := s.Issue(ctxT(t), "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			conn, s, c := loggedIn(t, name)
 			if err := conn.Server.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -332,26 +342,20 @@ func TestSessionRedisFaults(t *testing.T) {
 			// ask Redis.
 			unknown := strings.Repeat("B", len(c.Token))
 			start := time.Now()
-			err = s.Validate(ctxT(t), unknown)
+			err := s.Validate(ctxT(t), unknown)
 			wantInfraError(t, err, time.Since(start), "validate with Redis killed")
 			start = time.Now()
 			_, err = s.Issue(ctxT(t), "bob")
 			wantInfraError(t, err, time.Since(start), "issue with Redis killed")
 		})
 		t.Run(name+"/paused", func(t *testing.T) {
-			leakCheck(t)
-			env, conn := redisEnv(t, time.Minute)
-			s := openNode(t, name, env)
-			c, err := s.Issue(ctxT(t), "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			conn, s, c := loggedIn(t, name)
 			if err := conn.Server.Pause(); err != nil {
 				t.Fatal(err)
 			}
 			unknown := strings.Repeat("C", len(c.Token))
 			start := time.Now()
-			err = s.Validate(ctxT(t), unknown)
+			err := s.Validate(ctxT(t), unknown)
 			took := time.Since(start)
 			if rerr := conn.Server.Resume(); rerr != nil {
 				t.Fatal(rerr)
