@@ -17,6 +17,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:        "noop",
+			LoginCost:   time.Microsecond,
 			Family:      "calibration",
 			Description: "Accepts every credential and does nothing: measures the harness's own overhead per request.",
 		},
@@ -25,6 +26,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:        "sleep",
+			LoginCost:   time.Microsecond,
 			Family:      "calibration",
 			Description: "Accepts every credential after a fixed service time (options.sleep.delay), with an optional stall (stall_at, stall_for): checks that a known latency and a stall show up in the percentiles.",
 		},

@@ -23,6 +23,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:                "jwt-denylist-memory",
+			LoginCost:           5 * time.Microsecond,
 			Family:              "hybrid",
 			Stateful:            true,
 			StoreLookups:        1, // local map
@@ -48,6 +49,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:                "jwt-denylist-redis",
+			LoginCost:           5 * time.Microsecond,
 			Family:              "hybrid",
 			Stateful:            true,
 			StoreLookups:        1,
@@ -64,6 +66,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:         "jwt-denylist-pubsub",
+			LoginCost:    5 * time.Microsecond,
 			Family:       "hybrid",
 			Stateful:     true,
 			StoreLookups: 0,

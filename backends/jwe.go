@@ -32,14 +32,15 @@ func init() {
 		name, desc string
 		keyAlg     jose.KeyAlgorithm
 		nested     bool
+		loginCost  time.Duration
 	}{
-		{"jwe-dir", "Encrypted JWT, JWE dir + A256GCM with a shared 256-bit key: one AES-GCM open per validation and no store, so a logged-out token stays valid until it expires.", jose.DIRECT, false},
-		{"jwe-rsa-oaep", "Encrypted JWT, JWE RSA-OAEP-256 + A256GCM (RSA 2048): an RSA private-key operation per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.RSA_OAEP_256, false},
-		{"jwe-ecdh-es", "Encrypted JWT, JWE ECDH-ES+A256KW + A256GCM (P-256): an ECDH agreement per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.ECDH_ES_A256KW, false},
-		{"jwe-nested", "Signed then encrypted JWT: an ES256 JWS inside a JWE ECDH-ES+A256KW + A256GCM, validated by decrypting then verifying the signature, so only the issuer can mint and only the server can read; no store.", jose.ECDH_ES_A256KW, true},
+		{"jwe-dir", "Encrypted JWT, JWE dir + A256GCM with a shared 256-bit key: one AES-GCM open per validation and no store, so a logged-out token stays valid until it expires.", jose.DIRECT, false, 10 * time.Microsecond},
+		{"jwe-rsa-oaep", "Encrypted JWT, JWE RSA-OAEP-256 + A256GCM (RSA 2048): an RSA private-key operation per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.RSA_OAEP_256, false, 60 * time.Microsecond},
+		{"jwe-ecdh-es", "Encrypted JWT, JWE ECDH-ES+A256KW + A256GCM (P-256): an ECDH agreement per validation, no store, and anyone holding the public key can mint a token it accepts.", jose.ECDH_ES_A256KW, false, 150 * time.Microsecond},
+		{"jwe-nested", "Signed then encrypted JWT: an ES256 JWS inside a JWE ECDH-ES+A256KW + A256GCM, validated by decrypting then verifying the signature, so only the issuer can mint and only the server can read; no store.", jose.ECDH_ES_A256KW, true, 200 * time.Microsecond},
 	} {
 		Register(Entry{
-			Info:    Info{Name: b.name, Family: "jwe", NeedsKeys: true, IssuesTokens: true, Description: b.desc},
+			Info:    Info{Name: b.name, Family: "jwe", NeedsKeys: true, IssuesTokens: true, LoginCost: b.loginCost, Description: b.desc},
 			Options: defaultTokenOptions,
 			New: func(env *Env) (Strategy, error) {
 				c, err := newJWECodec(env, b.name, b.keyAlg, b.nested)

@@ -20,15 +20,16 @@ func init() {
 	for _, b := range []struct {
 		name, alg, desc string
 		options         func() Options
+		loginCost       time.Duration
 	}{
-		{"jwt-hs256", "HS256", "Signed JWT with HS256 (shared 256-bit HMAC secret): validation is one HMAC over the token and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
-		{"jwt-rs256", "RS256", "Signed JWT with RS256 (RSA 2048 by default, option bits: 3072 or 4096): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultRSAOptions},
-		{"jwt-es256", "ES256", "Signed JWT with ES256 (ECDSA P-256): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
-		{"jwt-eddsa", "EdDSA", "Signed JWT with EdDSA (Ed25519): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions},
+		{"jwt-hs256", "HS256", "Signed JWT with HS256 (shared 256-bit HMAC secret): validation is one HMAC over the token and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions, 5 * time.Microsecond},
+		{"jwt-rs256", "RS256", "Signed JWT with RS256 (RSA 2048 by default, option bits: 3072 or 4096): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultRSAOptions, 1500 * time.Microsecond},
+		{"jwt-es256", "ES256", "Signed JWT with ES256 (ECDSA P-256): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions, 40 * time.Microsecond},
+		{"jwt-eddsa", "EdDSA", "Signed JWT with EdDSA (Ed25519): public-key verification and no store, so a logged-out token stays valid until it expires.", defaultTokenOptions, 40 * time.Microsecond},
 	} {
 		alg, name := b.alg, b.name
 		Register(Entry{
-			Info:    Info{Name: b.name, Family: "jwt", NeedsKeys: true, IssuesTokens: true, Description: b.desc},
+			Info:    Info{Name: b.name, Family: "jwt", NeedsKeys: true, IssuesTokens: true, LoginCost: b.loginCost, Description: b.desc},
 			Options: b.options,
 			New: func(env *Env) (Strategy, error) {
 				c, err := newJWTCodec(env, name, alg)

@@ -52,6 +52,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:         "jwt-refresh",
+			LoginCost:    100 * time.Microsecond,
 			Family:       "hybrid",
 			Stateful:     true,
 			StoreLookups: 0,

@@ -14,6 +14,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:                "session-memory",
+			LoginCost:           2 * time.Microsecond,
 			Family:              "session",
 			Stateful:            true,
 			StoreLookups:        1,

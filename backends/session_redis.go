@@ -19,6 +19,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:                "session-redis",
+			LoginCost:           100 * time.Microsecond,
 			Family:              "session",
 			Stateful:            true,
 			StoreLookups:        1,

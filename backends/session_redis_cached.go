@@ -48,6 +48,7 @@ func init() {
 	Register(Entry{
 		Info: Info{
 			Name:         "session-redis-cached",
+			LoginCost:    100 * time.Microsecond,
 			Family:       "hybrid",
 			Stateful:     true,
 			StoreLookups: 1, // on a cache miss; hits cost no round trip

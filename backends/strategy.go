@@ -137,6 +137,11 @@ type Info struct {
 	// credential and its revocation hold only on the node that handled
 	// them, so several nodes need sticky routing.
 	NodeLocal bool `json:"node_local,omitempty"`
+	// LoginCost is the rough time one login (issuing a credential) takes
+	// on one core of a quiet machine. It only feeds plan estimates (every
+	// run logs all its users in before its clock starts); it is never
+	// reported as a measurement.
+	LoginCost time.Duration `json:"-"`
 	// Description is one or two sentences for `authbench list` and the
 	// report: what the strategy does and how it behaves when things fail.
 	Description string `json:"description"`

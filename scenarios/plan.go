@@ -2,11 +2,13 @@ package scenarios
 
 import (
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/keys"
 )
 
 // Plan expands the sweep and the repeats into the ordered list of runs.
@@ -38,16 +40,34 @@ func Plan(s *Scenario) ([]Run, error) {
 }
 
 // EstimateDuration is the rough wall time of a plan: warm-up and measured
-// period of every run plus SetupAllowance each.
+// period of every run, SetupAllowance each, and the login phase in which
+// every run issues a credential to each of its users before its clock
+// starts (a million users on an ECDSA backend take longer than the run).
 func EstimateDuration(runs []Run) time.Duration {
 	var total time.Duration
 	for _, r := range runs {
 		total += SetupAllowance
 		if r.Scenario != nil {
-			total += r.Scenario.Warmup + r.Scenario.Duration
+			total += r.Scenario.Warmup + r.Scenario.Duration + loginPhase(r)
 		}
 	}
 	return total
+}
+
+// loginPhase estimates how long run r takes to log its users in: the
+// backend's rough cost of one login, on every core (as the engine does it).
+func loginPhase(r Run) time.Duration {
+	e, ok := backends.Lookup(r.Backend)
+	if !ok {
+		return 0
+	}
+	cost := e.Info.LoginCost
+	if o, ok := r.Scenario.Options[r.Backend].(*backends.RSAOptions); ok && o.Bits > keys.DefaultRSABits {
+		// RSA signing grows with the cube of the key size.
+		f := float64(o.Bits) / float64(keys.DefaultRSABits)
+		cost = time.Duration(float64(cost) * f * f * f)
+	}
+	return time.Duration(r.Scenario.Users) * cost / time.Duration(runtime.NumCPU())
 }
 
 // Points is the number of parameter points the sweep expands to (1

@@ -3,9 +3,12 @@ package scenarios
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/backends"
 )
 
 func mustParse(t *testing.T, src string) *Scenario {
@@ -203,5 +206,36 @@ func TestDefaultsExported(t *testing.T) {
 		d.Revocation != (Revocation{}) || d.Cluster != (Cluster{1, "random"}) || d.Redis.Timeout != 200*time.Millisecond ||
 		d.Redis.URL != "" || d.Redis.PoolSize != 0 || d.Keys != "" {
 		t.Errorf("Defaults() = %+v, differs from DESIGN.md", d)
+	}
+}
+
+// The estimate includes the login phase: every run issues a credential to
+// each user before its clock starts, and a million ECDSA signatures take far
+// longer than a two-second run.
+func TestEstimateIncludesLogins(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends.Names() {
+		if e, _ := backends.Lookup(name); e.Info.LoginCost <= 0 && !strings.HasPrefix(name, "test-") {
+			t.Errorf("backend %s declares no login cost: plan estimates leave its login phase out", name)
+		}
+	}
+	estimate := func(yaml string) time.Duration {
+		runs, err := Plan(mustParse(t, yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return EstimateDuration(runs)
+	}
+	few := estimate("name: t\nbackends: [jwt-es256]\nusers: 1000\nduration: 2s\nwarmup: 0s\nrepeat: 1\n")
+	many := estimate("name: t\nbackends: [jwt-es256]\nusers: 1000000\nduration: 2s\nwarmup: 0s\nrepeat: 1\n")
+	es, _ := backends.Lookup("jwt-es256")
+	want := 999000 * es.Info.LoginCost / time.Duration(runtime.NumCPU())
+	if got := many - few; got != want {
+		t.Errorf("999,000 more users on jwt-es256 add %v to the estimate, want %v", got, want)
+	}
+	rsa2048 := estimate("name: t\nbackends: [jwt-rs256]\nusers: 10000\nduration: 2s\nwarmup: 0s\nrepeat: 1\n")
+	rsa4096 := estimate("name: t\nbackends: [jwt-rs256]\nusers: 10000\nduration: 2s\nwarmup: 0s\nrepeat: 1\noptions:\n  jwt-rs256: {bits: 4096}\n")
+	if rsa4096 <= rsa2048 {
+		t.Errorf("RSA 4096 logins estimated at %v, no longer than 2048's %v", rsa4096, rsa2048)
 	}
 }
