@@ -244,6 +244,7 @@ func (v *view) warnings() []string {
 			}
 		}
 	}
+	out = append(out, v.machineWarnings()...)
 	// Too few repeats for a confidence interval: benchmath says how many
 	// it needs.
 	minN := math.MaxInt

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/authbench/authbench/internal/results"
+)
+
+// machineWarnings says where the machine, not the backend, may have made
+// the figures: latency tails no longer than the stalls the hiccup meter
+// measured during the same runs (a goroutine sleeping 1 ms at a time and
+// recording how late it woke, as jHiccup does), and closed-model runs with
+// more clients than processors, whose tails include waits for a processor.
+func (v *view) machineWarnings() []string {
+	var out []string
+	type key struct{ point, backend string }
+	groups := map[key][]*results.Run{}
+	var crowded []string
+	crowdedMax := 0.0
+	for i := range v.s.Runs {
+		r := &v.s.Runs[i]
+		k := key{r.Point, r.Backend}
+		groups[k] = append(groups[k], r)
+		if r.Model == "closed" && r.ClientsPerCPU > 1 {
+			if !slices.Contains(crowded, r.Backend) {
+				crowded = append(crowded, r.Backend)
+			}
+			crowdedMax = max(crowdedMax, r.ClientsPerCPU)
+		}
+	}
+	for _, pt := range v.points {
+		for _, b := range v.backends {
+			runs := groups[key{pt, b}]
+			if len(runs) == 0 {
+				continue
+			}
+			var p99, p999, stall []float64
+			for _, r := range runs {
+				if r.HiccupsNS.Max <= 0 {
+					continue // no meter in this run (an older summary)
+				}
+				lat := r.Ops[results.OpValidate].LatencyNS
+				p99 = append(p99, float64(lat.P99))
+				p999 = append(p999, float64(lat.P999))
+				stall = append(stall, float64(r.HiccupsNS.Max))
+			}
+			if len(stall) == 0 {
+				continue
+			}
+			m := median(stall)
+			var within []string
+			if x := median(p99); x > 0 && x <= m {
+				within = append(within, "p99 "+fmtNS(x))
+			}
+			if x := median(p999); x > 0 && x <= m {
+				within = append(within, "p99.9 "+fmtNS(x))
+			}
+			if len(within) == 0 {
+				continue
+			}
+			where := b
+			if pt != "" {
+				where += " at " + pt
+			}
+			out = append(out, fmt.Sprintf("Machine noise: %s: validate %s within the machine's own stalls during its runs (up to %s, median over repeats): that tail may be the machine, not the backend.",
+				where, strings.Join(within, " and "), fmtNS(m)))
+		}
+	}
+	if len(crowded) > 0 {
+		out = append(out, fmt.Sprintf("Closed model with more clients (plus nodes) than processors (up to %.1f per CPU) for %s: latency tails include waits for a processor, not only the backend's own time; compare tails at one client per CPU, or use the open model.",
+			crowdedMax, strings.Join(crowded, ", ")))
+	}
+	return out
+}

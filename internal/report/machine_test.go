@@ -1,0 +1,46 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/authbench/authbench/internal/results"
+)
+
+func machineRun(backend, model string, p99, p999, stallMax int64, perCPU float64) results.Run {
+	return results.Run{
+		ID: backend, Backend: backend, Model: model, Repeat: 1, DurationS: 1,
+		Ops: map[string]results.Op{results.OpValidate: {
+			Count: 1000, ThroughputPerS: 1000,
+			LatencyNS: results.Latency{P50: p99 / 10, P90: p99 / 2, P99: p99, P999: p999, Max: p999},
+		}},
+		HiccupsNS:     results.Latency{P50: 60_000, P99: stallMax / 2, Max: stallMax},
+		ClientsPerCPU: perCPU,
+	}
+}
+
+// A tail no longer than the stalls the machine itself showed is marked; a
+// tail far above them is the backend's and is not; crowded closed-model
+// runs are warned about, open-model ones are not.
+func TestMachineWarnings(t *testing.T) {
+	s := &results.Summary{Scenario: "t", Runs: []results.Run{
+		machineRun("noisy", "closed", 2_000_000, 40_000_000, 50_000_000, 0.5),
+		machineRun("slow", "closed", 20_000_000, 90_000_000, 100_000, 0.5),
+		machineRun("crowded", "closed", 1_000, 2_000, 0, 8),
+		machineRun("open", "open", 1_000, 2_000, 0, 8),
+	}}
+	got := strings.Join(newView(s).machineWarnings(), "\n")
+	t.Log(got)
+	if !strings.Contains(got, "noisy: validate p99 2.00 ms and p99.9 40.0 ms within the machine's own stalls") {
+		t.Errorf("noisy's tails (within 50 ms of stalls) not marked:\n%s", got)
+	}
+	if strings.Contains(got, "slow:") {
+		t.Errorf("slow's tails (20 ms, 90 ms against 100 µs of stalls) marked as the machine's:\n%s", got)
+	}
+	if !strings.Contains(got, "(up to 8.0 per CPU) for crowded:") {
+		t.Errorf("closed model with 8 clients per CPU not warned about:\n%s", got)
+	}
+	if w := strings.Join(newView(s).warnings(), "\n"); !strings.Contains(w, "Machine noise: noisy") {
+		t.Errorf("report warnings lack the machine-noise line:\n%s", w)
+	}
+}
