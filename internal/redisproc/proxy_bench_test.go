@@ -43,7 +43,7 @@ func BenchmarkProxyOverhead(b *testing.B) {
 			cfg := backends.RedisConfig{Timeout: time.Second, PoolSize: 1}
 			direct, _ := NewClient(s.URL(), cfg)
 			defer direct.Close()
-			proxied, _ := NewClient("redis://"+p.Addr(), cfg)
+			proxied, _ := NewClient("redis://:"+s.Password()+"@"+p.Addr(), cfg)
 			defer proxied.Close()
 			ctx := context.Background()
 			for _, c := range []redis.UniversalClient{direct, proxied} {
