@@ -139,15 +139,24 @@ func params(pr scenarios.Run) map[string]string {
 		p["load.think"] = sc.Load.Think.String()
 	}
 	for _, q := range pr.Point {
-		p[q.Path] = q.Value
+		p[q.Path] = recordValue(q.Path, q.Value)
 	}
 	return p
+}
+
+// recordValue is a swept value as written into the run folder: a Redis URL
+// (redis.url can be swept) never with its password.
+func recordValue(path, value string) string {
+	if path == "redis.url" {
+		return redisproc.Redact(value)
+	}
+	return value
 }
 
 func point(pr scenarios.Run) string {
 	parts := make([]string, len(pr.Point))
 	for i, q := range pr.Point {
-		parts[i] = q.Path + "=" + q.Value
+		parts[i] = q.Path + "=" + recordValue(q.Path, q.Value)
 	}
 	return strings.Join(parts, ",")
 }
@@ -159,6 +168,13 @@ func configRecord(s *scenarios.Scenario) map[string]any {
 	// The record is written into summary.json: never a Redis password.
 	c := *s
 	c.Redis.URL = redisproc.Redact(c.Redis.URL)
+	c.Sweep = make([]scenarios.Axis, len(s.Sweep))
+	for i, a := range s.Sweep {
+		c.Sweep[i] = scenarios.Axis{Path: a.Path, Values: make([]string, len(a.Values))}
+		for j, v := range a.Values {
+			c.Sweep[i].Values[j] = recordValue(a.Path, v)
+		}
+	}
 	s = &c
 	b, err := json.Marshal(struct {
 		*scenarios.Scenario

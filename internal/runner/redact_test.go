@@ -28,3 +28,34 @@ func TestConfigRecordRedactsRedisURL(t *testing.T) {
 		t.Fatal("configRecord changed the scenario it was given")
 	}
 }
+
+// redis.url can be swept: the swept values reach summary.json as the run's
+// params, its point and the recorded sweep, never with their passwords.
+func TestSweptRedisURLRedacted(t *testing.T) {
+	s, err := scenarios.ParseBytes("sw.yaml", []byte("name: sw\nbackends: [session-redis]\nrepeat: 1\nsweep:\n  redis.url: [\"redis://a:pw1@127.0.0.1:1\", \"redis://b:pw2@127.0.0.1:2\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := scenarios.Plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range plan {
+		b, _ := json.Marshal(params(pr))
+		for _, got := range []string{string(b), point(pr), runLabel(pr)} {
+			if strings.Contains(got, "pw1") || strings.Contains(got, "pw2") {
+				t.Errorf("run %d records a swept password: %s", pr.Index, got)
+			}
+			if !strings.Contains(got, "127.0.0.1") {
+				t.Errorf("run %d lost the swept address: %s", pr.Index, got)
+			}
+		}
+	}
+	b, _ := json.Marshal(configRecord(s))
+	if strings.Contains(string(b), "pw1") || strings.Contains(string(b), "pw2") {
+		t.Errorf("config record holds swept passwords: %s", b)
+	}
+	if !strings.Contains(s.Sweep[0].Values[0], "pw1") {
+		t.Error("configRecord changed the scenario's sweep")
+	}
+}

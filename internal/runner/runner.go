@@ -505,7 +505,7 @@ func runLabel(pr scenarios.Run) string {
 	var b strings.Builder
 	b.WriteString(pr.Backend)
 	for _, p := range pr.Point {
-		fmt.Fprintf(&b, " %s=%s", lastPart(p.Path), p.Value)
+		fmt.Fprintf(&b, " %s=%s", lastPart(p.Path), recordValue(p.Path, p.Value))
 	}
 	fmt.Fprintf(&b, " #%d", pr.Repeat)
 	return b.String()
