@@ -207,13 +207,7 @@ func TestDenylistPubSubResync(t *testing.T) {
 // TestDenylistPubSubFailsClosed: with Redis gone the node refuses to vouch
 // for tokens (errors, not accepts), and Close does not hang.
 func TestDenylistPubSubFailsClosed(t *testing.T) {
-	leakCheck(t)
-	env, conn := redisEnv(t, time.Minute)
-	b := openNode(t, "jwt-denylist-pubsub", env)
-	c, err := b.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, b, c := loggedIn(t, "jwt-denylist-pubsub")
 	wantAccept(t, b, c.Token, "before the fault")
 	if err := conn.Server.Kill(); err != nil {
 		t.Fatal(err)
@@ -236,18 +230,12 @@ func TestDenylistPubSubFailsClosed(t *testing.T) {
 }
 
 func TestDenylistRedisFaults(t *testing.T) {
-	leakCheck(t)
-	env, conn := redisEnv(t, time.Minute)
-	s := openNode(t, "jwt-denylist-redis", env)
-	c, err := s.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, s, c := loggedIn(t, "jwt-denylist-redis")
 	if err := conn.Server.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err = s.Validate(ctxT(t), c.Token)
+	err := s.Validate(ctxT(t), c.Token)
 	took := time.Since(start)
 	conn.Server.Resume()
 	wantInfraError(t, err, took, "validate with Redis paused")

@@ -158,19 +158,13 @@ func TestRefreshConcurrentUse(t *testing.T) {
 }
 
 func TestRefreshRedisDown(t *testing.T) {
-	leakCheck(t)
-	env, conn := redisEnv(t, time.Minute)
-	s := openNode(t, "jwt-refresh", env)
-	c, err := s.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, s, c := loggedIn(t, "jwt-refresh")
 	if err := conn.Server.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	wantAccept(t, s, c.Token, "access token needs no store")
 	start := time.Now()
-	_, err = s.(backends.Refresher).Refresh(ctxT(t), c)
+	_, err := s.(backends.Refresher).Refresh(ctxT(t), c)
 	wantInfraError(t, err, time.Since(start), "refresh with Redis killed")
 }
 
