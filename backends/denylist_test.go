@@ -19,15 +19,8 @@ var denyOnly = []string{"jwt-denylist-memory", "jwt-denylist-redis", "jwt-denyli
 func TestDenylistLifecycle(t *testing.T) {
 	for _, name := range denyOnly {
 		t.Run(name, func(t *testing.T) {
-			leakCheck(t)
-			env, _ := redisEnv(t, time.Minute)
-			skew := skewClock(env)
-			s := openNode(t, name, env)
+			skew, s, c := skewedLogin(t, name)
 			ctx := ctxT(t)
-			c, err := s.Issue(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
 			other, err := s.Issue(ctx, "bob")
 			if err != nil {
 				t.Fatal(err)

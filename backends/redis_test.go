@@ -208,14 +208,7 @@ func TestSessionRedisLifecycle(t *testing.T) {
 func TestSessionRedisExpiryInRecord(t *testing.T) {
 	for _, name := range sessionBackends {
 		t.Run(name, func(t *testing.T) {
-			leakCheck(t)
-			env, _ := redisEnv(t, time.Minute)
-			skew := skewClock(env)
-			s := openNode(t, name, env)
-			c, err := s.Issue(ctxT(t), "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			skew, s, c := skewedLogin(t, name)
 			wantAccept(t, s, c.Token, "fresh")
 			skew.Store(int64(time.Minute + time.Second))
 			wantReject(t, s, c.Token, backends.ErrExpired, "past expiry")
@@ -323,6 +316,21 @@ func untilRefused(t *testing.T, ctx context.Context, s backends.Strategy, token 
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
+}
+
+// skewedLogin opens one node of name on a private server, with a clock the
+// test moves through skew (see skewClock), and logs alice in.
+func skewedLogin(t *testing.T, name string) (*atomic.Int64, backends.Strategy, backends.Credential) {
+	t.Helper()
+	leakCheck(t)
+	env, _ := redisEnv(t, time.Minute)
+	skew := skewClock(env) // before opening: nodes read the clock func once
+	s := openNode(t, name, env)
+	c, err := s.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return skew, s, c
 }
 
 // loggedIn opens one node of name on a private server and logs alice in.

@@ -22,16 +22,9 @@ func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.R
 }
 
 func TestRefreshRotation(t *testing.T) {
-	leakCheck(t)
-	env, _ := redisEnv(t, time.Minute)
-	skew := skewClock(env)
-	s := openNode(t, "jwt-refresh", env)
+	skew, s, c0 := skewedLogin(t, "jwt-refresh")
 	r := s.(backends.Refresher)
 	ctx := ctxT(t)
-	c0, err := s.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if c0.Refresh == "" || c0.Refresh == c0.Token {
 		t.Fatalf("credential %+v: want a separate refresh token", c0)
 	}
@@ -64,16 +57,9 @@ func TestRefreshRotation(t *testing.T) {
 }
 
 func TestRefreshLogoutAndBadTokens(t *testing.T) {
-	leakCheck(t)
-	env, _ := redisEnv(t, time.Minute)
-	skew := skewClock(env) // before opening: nodes read the clock func once
-	s := openNode(t, "jwt-refresh", env)
+	skew, s, c := skewedLogin(t, "jwt-refresh")
 	r := s.(backends.Refresher)
 	ctx := ctxT(t)
-	c, err := s.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Revoke(ctx, c); err != nil {
 		t.Fatal(err)
 	}
