@@ -133,15 +133,8 @@ func TestDenylistNodes(t *testing.T) {
 // reached the sorted set (its message lost) must be picked up by the
 // reload, and meanwhile validations are errors or correct answers.
 func TestDenylistPubSubResync(t *testing.T) {
-	leakCheck(t)
-	env, conn := redisEnv(t, time.Minute)
-	a := openNode(t, "jwt-denylist-pubsub", env)
-	b := openNode(t, "jwt-denylist-pubsub", env)
+	env, conn, a, b, c := loggedInTwice(t, "jwt-denylist-pubsub")
 	ctx := ctxT(t)
-	c, err := a.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
 	good, err := a.Issue(ctx, "bob")
 	if err != nil {
 		t.Fatal(err)

@@ -267,15 +267,8 @@ func TestSessionRedisStoreSize(t *testing.T) {
 // TestSessionRedisCachedCrossNode logs out on node A and measures how long
 // node B, which has the session in its local cache, keeps accepting it.
 func TestSessionRedisCachedCrossNode(t *testing.T) {
-	leakCheck(t)
-	env, conn := redisEnv(t, time.Minute)
-	a := openNode(t, "session-redis-cached", env)
-	b := openNode(t, "session-redis-cached", env)
+	_, conn, a, b, c := loggedInTwice(t, "session-redis-cached")
 	ctx := ctxT(t)
-	c, err := a.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
 	wantAccept(t, b, c.Token, "issued on A, validated on B")
 	wantAccept(t, b, c.Token, "B again (cached)")
 
@@ -283,7 +276,7 @@ func TestSessionRedisCachedCrossNode(t *testing.T) {
 	if err := conn.Server.Pause(); err != nil {
 		t.Fatal(err)
 	}
-	err = b.Validate(ctx, c.Token)
+	err := b.Validate(ctx, c.Token)
 	if rerr := conn.Server.Resume(); rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -331,6 +324,21 @@ func skewedLogin(t *testing.T, name string) (*atomic.Int64, backends.Strategy, b
 		t.Fatal(err)
 	}
 	return skew, s, c
+}
+
+// loggedInTwice opens two nodes a and b of name on a private server and
+// logs alice in on a.
+func loggedInTwice(t *testing.T, name string) (env *backends.Env, conn *redisproc.Conn, a, b backends.Strategy, c backends.Credential) {
+	t.Helper()
+	leakCheck(t)
+	env, conn = redisEnv(t, time.Minute)
+	a = openNode(t, name, env)
+	b = openNode(t, name, env)
+	c, err := a.Issue(ctxT(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, conn, a, b, c
 }
 
 // loggedIn opens one node of name on a private server and logs alice in.
