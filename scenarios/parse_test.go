@@ -400,7 +400,7 @@ func TestBuiltinsParse(t *testing.T) {
 func TestResolve(t *testing.T) {
 	t.Parallel()
 	_, err := Resolve("no-such-scenario")
-	if err == nil || !strings.Contains(err.Error(), "no-such-scenario: no such file, and not a built-in scenario (built-ins: cluster, compare, example-custom, full, http, network, quick, revocation)") {
+	if err == nil || !strings.Contains(err.Error(), "no-such-scenario: no such file, and not a built-in scenario (built-ins: choose, choose-no-store, choose-public, cluster, compare, example-custom, full, http, network, quick, revocation)") {
 		t.Errorf("got %v", err)
 	}
 	dir := t.TempDir()

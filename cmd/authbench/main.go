@@ -22,8 +22,9 @@ const (
 	exitOK          = 0
 	exitFailure     = 1 // the run could not be done (or a token was rejected)
 	exitUsage       = 2 // bad command line or scenario
-	exitDegraded    = 3 // the run finished, but a store failed during it: see warnings
+	exitDegraded    = 3 // the run finished, but needs attention: errors above max_error_share, a false accept where revocation is immediate, a store that stopped answering
 	exitIncomplete  = 4 // a run failed: the folder holds the runs before it
+	exitRequire     = 5 // the run finished, but the scenario's require: block is not met
 	exitInterrupted = 130
 )
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/runner"
 	"github.com/authbench/authbench/scenarios"
@@ -40,7 +41,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: authbench run [flags] SCENARIO...
 
-Runs each scenario — a file, or the name of a built-in one (quick, compare,
+Runs each scenario — a file, or the name of a built-in one (quick, compare, choose,
 full, revocation, cluster, example-custom) — and writes a run folder
 OUT/<UTC time>-<scenario>/ with summary.json, bench.txt, hdr/, report.md and
 charts; OUT/latest points at the newest. A run never overwrites another.
@@ -173,8 +174,12 @@ Flags:
 		}
 		fmt.Fprintf(stdout, "results: %s\n", res.Dir)
 		if res.Summary.Degraded {
-			fmt.Fprintf(stderr, "warning: the run is degraded (errors during the run): see the warnings in %s/report.md\n", res.Dir)
-			status = exitDegraded
+			fmt.Fprintf(stderr, "warning: the run needs attention (see \"needs attention\" in the warnings of %s/report.md)\n", res.Dir)
+			status = max(status, exitDegraded)
+		}
+		if _, ok, why := report.Fits(res.Summary); !ok {
+			fmt.Fprintf(stderr, "authbench run: %s: requirements not met: %s\n", j.s.Name, why)
+			status = exitRequire
 		}
 	}
 	return status

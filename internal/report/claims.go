@@ -112,17 +112,8 @@ type LeftOut struct {
 	Reason      string
 }
 
-// defaultMaxErrorShare is the error share of an operation above which a
-// run is faulty, unless the scenario's max_error_share says otherwise.
-const defaultMaxErrorShare = 0.001
-
-// maxErrorShare reads max_error_share from the recorded scenario.
-func maxErrorShare(s *results.Summary) float64 {
-	if m, ok := s.Config["max_error_share"].(float64); ok && m >= 0 {
-		return m
-	}
-	return defaultMaxErrorShare
-}
+// maxErrorShare is the scenario's max_error_share.
+func maxErrorShare(s *results.Summary) float64 { return results.MaxErrorShareOf(s) }
 
 // Faults finds the runs whose numbers are not those of the design under
 // test but of something that went wrong: an operation failing more often

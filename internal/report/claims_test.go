@@ -260,16 +260,16 @@ func TestFaultsLeaveRunsOut(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		b      sb
-		nodes  string
-		config map[string]any
-		want   string // "" when the run is kept
+		name  string
+		b     sb
+		nodes string
+		limit *float64
+		want  string // "" when the run is kept
 	}{
 		{"clean", sessRedis(), "1", nil, ""},
 		{"a few errors below the limit", with(sessRedis(), func(b *sb) { b.errors = 50 }), "1", nil, ""},
 		{"errors above the limit", with(sessRedis(), func(b *sb) { b.errors = 200 }), "1", nil, "200 of 100,000 validate operations failed"},
-		{"errors above a scenario's own limit", with(sessRedis(), func(b *sb) { b.errors = 50 }), "1", map[string]any{"max_error_share": 0.0001}, "50 of 100,000 validate"},
+		{"errors above a scenario's own limit", with(sessRedis(), func(b *sb) { b.errors = 50 }), "1", ptr(0.0001), "50 of 100,000 validate"},
 		{"false accept on an immediate backend", with(sessRedis(), func(b *sb) { b.falseAccepts = 1 }), "1", nil, "1 false accepts on a backend that revokes at once"},
 		{"false accept on a propagating backend", with(denyPubSub(), func(b *sb) { b.falseAccepts = 5 }), "1", nil, ""},
 		{"lost sessions", with(sessRedis(), func(b *sb) { b.falseRejects = 10 }), "2", nil, "10 valid credentials refused"},
@@ -278,9 +278,7 @@ func TestFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := synth(1, spt{params: map[string]string{"cluster.nodes": tc.nodes}, backends: []sb{tc.b}})
-			if tc.config != nil {
-				s.Config = tc.config
-			}
+			s.MaxErrorShare = tc.limit
 			left := Faults(s)
 			switch {
 			case tc.want == "" && len(left) > 0:
@@ -293,3 +291,5 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

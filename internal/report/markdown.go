@@ -123,12 +123,14 @@ func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips
 		p("\n")
 	}
 
+	writeFits(p, s, v)
+
 	p("## Results per parameter point\n\n")
-	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors, false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential. Store look-ups per validation is what each backend declares of its design (`authbench list`), not a count taken during the run.\n\n", confidence*100)
+	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors (per operation), false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential. Round trips and local look-ups per validation are counted during the run (a go-redis hook; the in-process stores' own counters; cached reads are not round trips); the declared figure is what each backend says of its design (`authbench list`). CPU µs per validation is authbench's own CPU time (validator and load generator together, getrusage) and, after +, the redis-server's (INFO cpu), over the load; cores per 100k validations/s = µs ÷ 10.\n\n", confidence*100)
 	for _, pt := range v.points {
 		p("### %s\n\n", pointLabel(pt))
-		p("| backend | runs | validations/s | p50 | p99 | p99.9 | errors | false accepts | false rejects | exposure p99 | token bytes | store look-ups/validation |\n")
-		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		p("| backend | runs | validations/s | p50 | p99 | p99.9 | errors | false accepts | false rejects | exposure p99 | token bytes | round trips/validation (counted) | local look-ups/validation (counted) | store look-ups/validation (declared) | CPU µs/validation |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, b := range v.backends {
 			st, ok := v.stats[pt][b]
 			if !ok {
@@ -138,10 +140,24 @@ func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips
 			if st.hasReplays() {
 				exp = fmtMS(st.expP99)
 			}
-			p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			m := v.measured(pt, b)
+			rt, ll, cpu := "–", "–", "–"
+			if m.counted {
+				rt, ll = fmtPer(m.roundTrips), fmtPer(m.localLookups)
+				if m.hitRatio > 0 {
+					rt += fmt.Sprintf(" (%s cache hits)", fmtPct(m.hitRatio))
+				}
+			}
+			if m.cpuOK {
+				cpu = sig3(m.procUS)
+				if m.storeOK {
+					cpu += " + " + sig3(m.storeUS) + " store"
+				}
+			}
+			p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				b, st.n, fmtCI(st.thr), fmtNS(st.p50), fmtNS(st.p99), fmtNS(st.p999),
-				fmtInt(st.errors), fmtInt(st.falseAccepts), fmtInt(st.falseRejects),
-				exp, trimFloat(math.Round(st.tokenBytes)), trimFloat(st.lookups))
+				v.opErrors(pt, b), fmtInt(st.falseAccepts), fmtInt(st.falseRejects),
+				exp, trimFloat(math.Round(st.tokenBytes)), rt, ll, trimFloat(st.lookups), cpu)
 		}
 		p("\n")
 	}
@@ -315,4 +331,47 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// writeFits writes the "Which strategy fits" section: every backend
+// against the scenario's require: block, the Pareto front of cost against
+// exposure, and the cheapest backend that meets the requirements.
+func writeFits(p func(string, ...any), s *results.Summary, v *view) {
+	fits, ok, why := Fits(s)
+	if len(fits) == 0 {
+		return
+	}
+	p("## Which strategy fits\n\n")
+	if s.Require == nil || !requires(s.Require) {
+		p("The scenario has no `require:` block (see `scenarios/choose.yaml`): every backend meets it, and the table shows what each costs and exposes%s.\n\n", v.where())
+	} else {
+		p("Each backend%s against the scenario's `require:` block; a figure the run did not measure counts as a miss.\n\n", v.where())
+	}
+	cost := "validate p50 (µs)"
+	if fits[0].CostCPU {
+		cost = "CPU µs per validation"
+	}
+	p("| backend | meets every requirement | misses | %s | exposure p99 |\n|---|---|---|--:|--:|\n", cost)
+	for _, f := range fits {
+		meets, exp := "yes", "–"
+		if !f.Meets() {
+			meets = "no"
+		}
+		if f.ExposureMS >= 0 {
+			exp = fmtMS(f.ExposureMS)
+		}
+		p("| %s | %s | %s | %s | %s |\n", f.Backend, meets, cell(strings.Join(f.Misses, "; ")), sig3(f.CostUS), exp)
+	}
+	p("\n%s", fitSentence(fits, s.Require))
+	if !ok {
+		p(" **Requirements not met** (`authbench run` exits with status 4): %s.", why)
+	}
+	p("\n\n")
+	if front := paretoFront(fits); len(front) > 0 {
+		var names []string
+		for _, f := range front {
+			names = append(names, fmt.Sprintf("%s (%s µs, %s)", f.Backend, sig3(f.CostUS), fmtMS(f.ExposureMS)))
+		}
+		p("Pareto front of %s against exposure p99 (no other backend is cheaper and exposes less): %s.\n\n", cost, strings.Join(names, ", "))
+	}
 }

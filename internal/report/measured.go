@@ -2,12 +2,13 @@ package report
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/authbench/authbench/internal/results"
 )
 
 // meas is what a backend's runs at one point counted, over its repeats
-// (medians of per-run figures): store operations, CPU time, renewals.
+// (medians of per-run figures): store operations, results.CPU time, renewals.
 type meas struct {
 	// counted: the runs counted store operations (summaries from before
 	// counting have none).
@@ -18,10 +19,10 @@ type meas struct {
 	// refreshTrips is the round trips of refreshes, summed over repeats.
 	refreshTrips int64
 
-	// cpuOK: process CPU was measured; storeOK: redis-server's too.
+	// cpuOK: process results.CPU was measured; storeOK: redis-server's too.
 	cpuOK, storeOK  bool
 	procUS, storeUS float64 // µs per validation
-	// cpuVals is process + store CPU µs per validation of each repeat.
+	// cpuVals is process + store results.CPU µs per validation of each repeat.
 	cpuVals []float64
 
 	logins, refreshes    int64 // per run
@@ -63,14 +64,14 @@ func (v *view) measured(pt, b string) meas {
 	return m
 }
 
-// cpuTotal is the CPU µs per validation of the process and the store.
+// cpuTotal is the results.CPU µs per validation of the process and the store.
 func (m meas) cpuTotal() float64 { return m.procUS + m.storeUS }
 
 // coresPer100k converts µs per validation into cores busy at 100,000
 // validations a second: 100,000 × µs / 1,000,000.
 func coresPer100k(us float64) float64 { return us / 10 }
 
-// cpuText says what a validation cost in CPU.
+// cpuText says what a validation cost in results.CPU.
 func (m meas) cpuText() string {
 	if !m.cpuOK {
 		return "CPU not measured"
@@ -93,4 +94,27 @@ func (v *view) tokenShape(b string) *results.TokenShape {
 		}
 	}
 	return nil
+}
+
+// opErrors says how many requests of each operation failed, summed over
+// the repeats of b at pt: "0", or "validate 3, logout 1".
+func (v *view) opErrors(pt, b string) string {
+	var parts []string
+	for _, op := range results.Ops {
+		var n int64
+		for _, r := range v.runs[pt][b] {
+			e := r.Ops[op].Errors
+			if op == results.OpValidate {
+				e = max(e, r.Outcomes.Errors)
+			}
+			n += e
+		}
+		if n > 0 {
+			parts = append(parts, op+" "+fmtInt(n))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, ", ")
 }

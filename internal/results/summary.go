@@ -38,6 +38,12 @@ type Summary struct {
 	// Sweep lists the swept dotted paths, in the order of the file.
 	Sweep    []string      `json:"sweep"`
 	Backends []BackendInfo `json:"backends"`
+	// MaxErrorShare is the scenario's max_error_share: the share of an
+	// operation's requests that may fail before a run needs attention
+	// (nil in summaries from before it existed: 0.1 %).
+	MaxErrorShare *float64 `json:"max_error_share,omitempty"`
+	// Require is the scenario's require: block (nil without one).
+	Require *Require `json:"require,omitempty"`
 	// Config is the scenario as run (after defaults and --set), for the record.
 	Config map[string]any `json:"config,omitempty"`
 	// Shard is set on the folder of one shard of a run spread over several
@@ -58,6 +64,20 @@ const (
 	StateIncomplete  State = "incomplete"  // a run failed; the runs before it are kept
 	StateInterrupted State = "interrupted" // a signal stopped the plan
 )
+
+// Require is what a strategy must achieve to fit (the scenario's
+// require: block). A nil or zero limit does not apply.
+type Require struct {
+	Backends        []string `json:"backends,omitempty"`
+	ValidateP99NS   int64    `json:"validate_p99_ns,omitempty"`
+	Throughput      float64  `json:"throughput,omitempty"`
+	ExposureP99MS   *float64 `json:"exposure_p99_ms,omitempty"`
+	FalseAccepts    *int64   `json:"false_accepts,omitempty"`
+	ErrorShare      *float64 `json:"error_share,omitempty"`
+	StoreRoundTrips *float64 `json:"store_round_trips,omitempty"`
+	TokenBytes      int      `json:"token_bytes,omitempty"`
+	CPUMicros       float64  `json:"cpu_us,omitempty"`
+}
 
 // Machine describes where the run happened.
 type Machine struct {

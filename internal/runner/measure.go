@@ -185,3 +185,21 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// requireRecord turns the scenario's require: block into its summary.json
+// form (nil when it sets nothing).
+func requireRecord(r scenarios.Require) *results.Require {
+	if !r.Any() {
+		return nil
+	}
+	out := &results.Require{
+		Backends: r.Backends, ValidateP99NS: int64(r.ValidateP99), Throughput: r.Throughput,
+		FalseAccepts: r.FalseAccepts, ErrorShare: r.ErrorShare, StoreRoundTrips: r.StoreRoundTrips,
+		TokenBytes: r.TokenBytes, CPUMicros: r.CPUMicros,
+	}
+	if r.ExposureP99 != nil {
+		ms := float64(*r.ExposureP99) / 1e6
+		out.ExposureP99MS = &ms
+	}
+	return out
+}

@@ -97,6 +97,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 	for _, a := range s.Sweep {
 		sum.Sweep = append(sum.Sweep, a.Path)
 	}
+	limit := s.MaxErrorShare
+	sum.MaxErrorShare = &limit
+	sum.Require = requireRecord(s.Require)
 
 	// Everything that can fail because of the machine or the scenario fails
 	// here, before anything is measured: keys, Redis, backend options.
@@ -576,8 +579,14 @@ func propagation(nodes []backends.Strategy) *results.Propagation {
 
 var plural = map[string]string{results.OpLogin: "logins", results.OpRefresh: "refreshes", results.OpLogout: "logouts"}
 
-// warnAbout adds the caveats a reader of the report needs.
+// warnAbout adds the caveats a reader of the report needs. Errors are
+// warnings; the run is degraded (exit status 3) only for what a user must
+// act on (results.Attention).
 func warnAbout(sum *results.Summary, s *scenarios.Scenario) {
+	for _, a := range results.Attention(sum) {
+		sum.Degraded = true
+		sum.Warnings = append(sum.Warnings, "needs attention: "+a)
+	}
 	if s.Repeat < 3 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("repeat is %d: fewer than 3 repeats per point give no confidence interval and no significance test", s.Repeat))
 	}
@@ -601,12 +610,15 @@ func warnAbout(sum *results.Summary, s *scenarios.Scenario) {
 			}
 		}
 		if len(problems) > 0 {
-			sum.Degraded = true
 			msg := fmt.Sprintf("run %s (%s, repeat %d): %s", run.ID, run.Backend, run.Repeat, strings.Join(problems, ", "))
 			if len(run.ErrorSamples) > 0 {
 				msg += "; first error: " + run.ErrorSamples[0]
 			}
 			sum.Warnings = append(sum.Warnings, msg)
+		}
+		if p := run.RedisPool; p != nil && (p.Waits > 0 || p.Timeouts > 0) {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("run %s (%s, repeat %d): %d requests waited %s in all for one of the %d Redis connections, %d gave up (pool time-outs, not store failures): raise redis.pool_size",
+				run.ID, run.Backend, run.Repeat, p.Waits, time.Duration(p.WaitNS), p.Size, p.Timeouts))
 		}
 		if run.Open != nil && run.Open.Missed > 0 {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("run %s (%s, repeat %d): %d requests due were never started: the backend could not keep up with %.0f req/s", run.ID, run.Backend, run.Repeat, run.Open.Missed, run.Open.TargetRate))
