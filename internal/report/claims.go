@@ -136,6 +136,9 @@ func Faults(s *results.Summary) []LeftOut {
 		if r.Interrupted {
 			why = append(why, "interrupted")
 		}
+		if r.StoreLost {
+			why = append(why, "the store lost its data during the run")
+		}
 		for _, op := range results.Ops {
 			o := r.Ops[op]
 			n := o.Errors
