@@ -184,6 +184,17 @@ func readFolder(t *testing.T, dir string) (*results.Summary, string) {
 	return sum, string(md)
 }
 
+// faultAt sleeps until at after measuring began, applies fault, and returns
+// when fault had been applied, counted from measuring.
+func faultAt(t *testing.T, measuring time.Time, at time.Duration, fault func() error) time.Duration {
+	t.Helper()
+	time.Sleep(at - time.Since(measuring))
+	if err := fault(); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(measuring)
+}
+
 // TestRedisKilledMidRun SIGKILLs the store halfway through a session-redis
 // run: the run must end on schedule, count the errors per second and in
 // total, and write a complete folder that says it is degraded.
@@ -208,11 +219,7 @@ redis: {timeout: %s}
 
 	stalls := stalltest.Start(t)
 	measuring := f.waitMeasuring(t, done)
-	time.Sleep(killAt - time.Since(measuring))
-	if err := f.srv.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Since(measuring)
+	killed := faultAt(t, measuring, killAt, f.srv.Kill)
 
 	r := waitRun(t, done, duration+30*time.Second)
 	if r.err != nil {
@@ -314,11 +321,7 @@ redis: {timeout: %s}
 
 	stalls := stalltest.Start(t)
 	measuring := f.waitMeasuring(t, done)
-	time.Sleep(pauseAt - time.Since(measuring))
-	if err := f.srv.Pause(); err != nil {
-		t.Fatal(err)
-	}
-	paused := time.Since(measuring)
+	paused := faultAt(t, measuring, pauseAt, f.srv.Pause)
 	time.Sleep(pauseFor)
 	if err := f.srv.Resume(); err != nil {
 		t.Fatal(err)

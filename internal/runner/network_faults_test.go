@@ -122,9 +122,7 @@ redis: {timeout: %s, latency: 200us}
 	if nw == nil {
 		t.Fatal("redis.latency set, but the run's connection has no proxy")
 	}
-	time.Sleep(cutAt - time.Since(measuring))
-	nw.Cut()
-	cut := time.Since(measuring)
+	cut := faultAt(t, measuring, cutAt, func() error { nw.Cut(); return nil })
 	time.Sleep(cutFor)
 	nw.Restore()
 	restored := time.Since(measuring)
