@@ -189,8 +189,28 @@ func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*figure
 	if clamped {
 		f.Note("Latencies recorded as 0 are drawn at 1 ns (a log axis has no zero).")
 	}
-	f.Caption = fmt.Sprintf("Validate latency at every percentile from the merged histogram logs of all repeats%s; each step right adds a nine. Measured from the intended start of each request (open model: coordinated omission corrected).", v.at(v.headline))
+	f.Caption = fmt.Sprintf("Validate latency at every percentile from the merged histogram logs of all repeats%s; each step right adds a nine. %s", v.at(v.headline), v.latencyOrigin(v.headline))
 	return f, ""
+}
+
+// latencyOrigin says where the latencies of the runs at point are measured
+// from: the intended start only in the open model.
+func (v *view) latencyOrigin(point string) string {
+	var open, closed bool
+	for i := range v.s.Runs {
+		if r := &v.s.Runs[i]; r.Point == point {
+			open = open || r.Model == "open"
+			closed = closed || r.Model != "open"
+		}
+	}
+	switch {
+	case open && closed:
+		return "Open-model runs are measured from the intended start of each request (coordinated omission corrected), closed-model runs from its actual start."
+	case open:
+		return "Measured from the intended start of each request (open model: coordinated omission corrected)."
+	default:
+		return "Measured from the actual start of each request (closed model: each client sends its next request when the last one returns)."
+	}
 }
 
 // throughputFigure draws the median validate throughput per backend at

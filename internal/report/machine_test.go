@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -42,5 +43,27 @@ func TestMachineWarnings(t *testing.T) {
 	}
 	if w := strings.Join(newView(s).warnings(), "\n"); !strings.Contains(w, "Machine noise: noisy") {
 		t.Errorf("report warnings lack the machine-noise line:\n%s", w)
+	}
+}
+
+// The latency-spectrum caption speaks of the open model's correction only
+// for open-model runs.
+func TestLatencyOriginFollowsModel(t *testing.T) {
+	for _, tt := range []struct {
+		models []string
+		want   string
+	}{
+		{[]string{"closed"}, "actual start of each request (closed model"},
+		{[]string{"open"}, "intended start of each request (open model"},
+		{[]string{"open", "closed"}, "closed-model runs from its actual start"},
+	} {
+		s := &results.Summary{Scenario: "t"}
+		for i, m := range tt.models {
+			s.Runs = append(s.Runs, machineRun(fmt.Sprint("b", i), m, 1000, 2000, 0, 0.5))
+		}
+		v := newView(s)
+		if got := v.latencyOrigin(v.headline); !strings.Contains(got, tt.want) {
+			t.Errorf("models %v: caption %q, want it to say %q", tt.models, got, tt.want)
+		}
 	}
 }
