@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,6 +139,9 @@ func tokenIssueVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	var f tokenFlags
 	fs := newTokenFlagSet(cmd, stderr, &f)
 	fs.Usage = func() { tkPrintUsage(fs, tokenUsage) }
+	if cmd == "verify" {
+		args = tokenLast(fs, args)
+	}
 	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
@@ -359,4 +363,37 @@ func relative(d time.Duration) string {
 		return (-d).String() + " ago"
 	}
 	return "in " + d.String()
+}
+
+// tokenLast keeps a TOKEN that begins with "-" from being read as a flag:
+// session IDs are base64url, and one in 64 starts with a dash. When the
+// last argument names no flag of fs and is not the value of the flag
+// before it, a "--" is put in front of it.
+func tokenLast(fs *flag.FlagSet, args []string) []string {
+	n := len(args)
+	if n == 0 {
+		return args
+	}
+	last := args[n-1]
+	if len(last) < 2 || last[0] != '-' || last == "--" {
+		return args
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(last, "-"), "=")
+	if name == "h" || name == "help" || fs.Lookup(name) != nil {
+		return args
+	}
+	if n >= 2 {
+		prev := args[n-2]
+		if prev == "--" {
+			return args
+		}
+		if pname, _, hasValue := strings.Cut(strings.TrimLeft(prev, "-"), "="); strings.HasPrefix(prev, "-") && !hasValue {
+			if fl := fs.Lookup(pname); fl != nil {
+				if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+					return args // the value of the flag before it
+				}
+			}
+		}
+	}
+	return append(append(slices.Clone(args[:n-1]), "--"), last)
 }
