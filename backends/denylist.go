@@ -459,12 +459,9 @@ func newDenylistPubSub(env *Env) (Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, _ := env.Options.(*PubSubOptions)
-	if opts == nil {
-		opts = defaultPubSubOptions()
-	}
-	if err := opts.Check(); err != nil {
-		return nil, fmt.Errorf("jwt-denylist-pubsub: %w", err)
+	opts, err := checkedOptions(env, "jwt-denylist-pubsub", defaultPubSubOptions)
+	if err != nil {
+		return nil, err
 	}
 	codec, err := newJWTCodec(env, "jwt-denylist-pubsub", "HS256")
 	if err != nil {

@@ -147,12 +147,9 @@ func newRefresh(env *Env) (Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, _ := env.Options.(*RefreshOptions)
-	if opts == nil {
-		opts = defaultRefreshOptions()
-	}
-	if err := opts.Check(); err != nil {
-		return nil, fmt.Errorf("jwt-refresh: %w", err)
+	opts, err := checkedOptions(env, "jwt-refresh", defaultRefreshOptions)
+	if err != nil {
+		return nil, err
 	}
 	codec, err := newJWTCodec(env, "jwt-refresh", "HS256")
 	if err != nil {

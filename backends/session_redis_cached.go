@@ -72,12 +72,9 @@ func newCachedSessionRedis(env *Env) (Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, _ := env.Options.(*CachedSessionOptions)
-	if opts == nil {
-		opts = defaultCachedSessionOptions()
-	}
-	if err := opts.Check(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	opts, err := checkedOptions(env, name, defaultCachedSessionOptions)
+	if err != nil {
+		return nil, err
 	}
 	base, ok := env.RedisClient.(*redis.Client)
 	if !ok {

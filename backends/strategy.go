@@ -17,6 +17,7 @@ package backends
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -156,6 +157,23 @@ type Options interface {
 	Check() error
 	// Clone returns an independent copy.
 	Clone() Options
+}
+
+// checkedOptions returns env.Options as O, or def() when the scenario gave
+// none, once Check accepts it; name prefixes Check's error.
+func checkedOptions[O interface {
+	comparable
+	Options
+}](env *Env, name string, def func() O) (O, error) {
+	opts, _ := env.Options.(O)
+	var none O
+	if opts == none {
+		opts = def()
+	}
+	if err := opts.Check(); err != nil {
+		return none, fmt.Errorf("%s: %w", name, err)
+	}
+	return opts, nil
 }
 
 // Strategy is one validator node of an authentication design.
