@@ -62,11 +62,7 @@ func BenchmarkJWTHS256ValidateParallel(b *testing.B) {
 func BenchmarkValidate(b *testing.B) {
 	for _, tb := range tokenBackends {
 		b.Run(tb.name, func(b *testing.B) {
-			s := openTest(b, tb.name, 0)
-			c, err := s.Issue(context.Background(), "bench-user")
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, c := benchLogin(b, tb.name)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -78,11 +74,7 @@ func BenchmarkValidate(b *testing.B) {
 			b.ReportMetric(float64(len(c.Token)), "token_bytes")
 		})
 		b.Run(tb.name+"/parallel", func(b *testing.B) {
-			s := openTest(b, tb.name, 0)
-			c, err := s.Issue(context.Background(), "bench-user")
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, c := benchLogin(b, tb.name)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
@@ -95,6 +87,17 @@ func BenchmarkValidate(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchLogin opens a node of name and logs one user in.
+func benchLogin(b *testing.B, name string) (Strategy, Credential) {
+	b.Helper()
+	s := openTest(b, name, 0)
+	c, err := s.Issue(context.Background(), "bench-user")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, c
 }
 
 // BenchmarkIssue measures login cost per backend (signing or encryption).
