@@ -10,17 +10,6 @@ import (
 	"github.com/authbench/authbench/backends"
 )
 
-func openRefresh(t *testing.T, ttl time.Duration) (backends.Strategy, backends.Refresher) {
-	t.Helper()
-	env, _ := redisEnv(t, ttl)
-	s := openNode(t, "jwt-refresh", env)
-	r, ok := s.(backends.Refresher)
-	if !ok {
-		t.Fatal("jwt-refresh does not implement Refresher")
-	}
-	return s, r
-}
-
 func TestRefreshRotation(t *testing.T) {
 	skew, s, c0 := skewedLogin(t, "jwt-refresh")
 	r := s.(backends.Refresher)

@@ -9,17 +9,6 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// Set overrides the field at the dotted path (e.g. "load.clients",
-// "options.sleep.delay", "backends") with value, read as a YAML scalar or
-// flow value ("64", "2ms", "[noop, jwt-hs256]"; "a,b" also works for a
-// list of names). A path under "sweep." replaces or adds that sweep axis
-// ("sweep.load.clients=[1,4]"). Setting a swept path removes its sweep:
-// the command line wins. Set does not validate the result, so that
-// several related fields can be changed one at a time; ApplySets does.
-func Set(s *Scenario, path, value string) error {
-	return set(s, Override{Path: path, Value: value})
-}
-
 // Override is one change of a scenario field made on the command line.
 type Override struct {
 	// Flag is what the user typed, cited in errors ("--duration 0",
@@ -38,6 +27,13 @@ func (ov Override) flag() string {
 	return clip("--set " + ov.Path + "=" + ov.Value)
 }
 
+// set overrides the field at the dotted path ov.Path (e.g. "load.clients",
+// "options.sleep.delay", "backends") with ov.Value, read as a YAML scalar or
+// flow value ("64", "2ms", "[noop, jwt-hs256]"; "a,b" also works for a
+// list of names). A path under "sweep." replaces or adds that sweep axis
+// ("sweep.load.clients=[1,4]"). Setting a swept path removes its sweep:
+// the command line wins. set does not validate the result, so that
+// several related fields can be changed one at a time; ApplySets does.
 func set(s *Scenario, ov Override) error {
 	path, value := ov.Path, ov.Value
 	o := origin{File: ov.flag(), Override: true}
