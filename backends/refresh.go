@@ -100,6 +100,9 @@ const (
 // same new secret (the same call retried by the Redis client after a lost
 // reply) or when it comes within the grace: the reply is then the successor
 // it already got, so a retried rotation never forks the family.
+// "now" is each caller's clock, read before its call: a concurrent caller
+// can come with a now earlier than the rotation it lost to, so with the
+// grace off (0) no time difference, negative ones included, makes a retry.
 var rotateScript = redis.NewScript(`
 local ep = redis.call('GET', KEYS[4])
 if not ep then return {'lost', 'marker'} end
@@ -110,7 +113,8 @@ local tok = redis.call('GET', KEYS[1])
 if not tok then return {'unknown'} end
 if string.sub(tok, 1, 2) == 'u:' then
   local succ, at, user = string.match(tok, '^u:([^:]*):(%d+):(.*)$')
-  if succ and (succ == ARGV[2] or tonumber(ARGV[3]) - tonumber(at) < tonumber(ARGV[4])) then
+  local grace = tonumber(ARGV[4])
+  if succ and (succ == ARGV[2] or (grace > 0 and tonumber(ARGV[3]) - tonumber(at) < grace)) then
     return {'ok', user, succ}
   end
   redis.call('SET', KEYS[2], 'reused', 'KEEPTTL')
