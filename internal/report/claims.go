@@ -553,10 +553,18 @@ func (v *view) claimDenylist() Claim {
 		var g []string
 		most := 0.0
 		for _, m := range metrics {
-			share := 0.0
-			if m.sv != m.jv {
-				share = (m.val(b) - m.jv) / (m.sv - m.jv)
+			// Only an advantage can be given back: where the session
+			// backend is no worse than the JWT, a share of the "gap"
+			// would read as a negative or unbounded percentage.
+			gap := m.sv - m.jv
+			if m.name == "throughput" {
+				gap = -gap
 			}
+			if gap <= 0 {
+				g = append(g, fmt.Sprintf("no %s advantage to give back (%s %s, %s %s)", m.name, jwt, m.fmtValue(m.jv), sess, m.fmtValue(m.sv)))
+				continue
+			}
+			share := (m.val(b) - m.jv) / (m.sv - m.jv)
 			text := fmt.Sprintf("%s of the %s gap (%s; %s %s, %s %s)", fmtPct(share), m.name, m.fmtValue(m.val(b)), jwt, m.fmtValue(m.jv), sess, m.fmtValue(m.sv))
 			if !m.decided {
 				text += " (gap not significant or too few repeats: not used)"

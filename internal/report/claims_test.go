@@ -198,6 +198,7 @@ func TestClaimRules(t *testing.T) {
 		{3, "redis denylist gives back the round trip", 6, []spt{one(hs256(), sessRedis(), denyRedis())}, Supported, "100.0% of the round trips gap"},
 		{3, "pubsub denylist gives nothing back", 6, []spt{one(hs256(), sessRedis(), denyPubSub())}, Refuted, "every node now depends on the store for revocations"},
 		{3, "one gives back, one does not", 6, []spt{one(hs256(), sessRedis(), denyRedis(), denyPubSub())}, Qualified, "gives back for jwt-denylist-redis; not for jwt-denylist-pubsub"},
+		{3, "no cpu advantage to give back", 6, []spt{one(with(hs256(), func(b *sb) { b.procUS = 40 }), sessRedis(), denyRedis())}, Supported, "no CPU per validation advantage to give back (jwt-hs256 40.0 µs, session-redis 30.0 µs)"},
 		{3, "only the round trips decided", 3, []spt{one(hs256(), sessRedis(), denyPubSub())}, Inconclusive, "latency and throughput gaps undecided"},
 		{3, "no decided advantage", 3, []spt{one(with(hs256(), func(b *sb) { b.noOps = true }), with(sessRedis(), func(b *sb) { b.noOps = true }), with(denyRedis(), func(b *sb) { b.noOps = true }))}, Inconclusive, "no decided advantage"},
 
