@@ -98,8 +98,11 @@ Examples:
   authbench help run                       flags of one command
 
 Exit status: 0 ok; 1 failure; 2 bad command line or scenario;
-3 the run finished but a store failed during it (degraded: see the warnings);
+3 the run finished but needs attention: an operation failed more often than
+  max_error_share, a backend promising immediate revocation accepted a revoked
+  credential, or a store stopped answering (see the warnings);
 4 a run failed and ended the plan (the run folder holds the runs done before it);
+5 the run finished but the scenario's require: block is not met;
 130 interrupted (the run folder holds what was measured).
 `)
 }
