@@ -391,20 +391,11 @@ func (v *view) claimSessionLatency() Claim {
 		c.Verdict = Refuted
 	default:
 		c.Verdict = Qualified
-		var q []string
-		if len(adds) > 0 {
-			q = append(q, "adds latency for "+strings.Join(adds, ", "))
-		}
-		if len(mixed) > 0 {
-			q = append(q, "on some metrics or against some JWTs only for "+strings.Join(mixed, ", "))
-		}
-		if len(not) > 0 {
-			q = append(q, "not for "+strings.Join(not, ", "))
-		}
-		if len(undecided) > 0 {
-			q = append(q, "undecided (too few repeats) for "+strings.Join(undecided, ", "))
-		}
-		c.Evidence = strings.Join(q, "; ") + ". " + c.Evidence
+		c.Evidence = qualification(
+			group{"adds latency for ", adds},
+			group{"on some metrics or against some JWTs only for ", mixed},
+			group{"not for ", not},
+			group{"undecided (too few repeats) for ", undecided}) + c.Evidence
 	}
 	return c
 }
@@ -607,17 +598,10 @@ func (v *view) claimDenylist() Claim {
 		c.Verdict = Refuted
 	default:
 		c.Verdict = Qualified
-		var q []string
-		if len(gives) > 0 {
-			q = append(q, "gives back for "+strings.Join(gives, ", "))
-		}
-		if len(free) > 0 {
-			q = append(q, "not for "+strings.Join(free, ", "))
-		}
-		if len(undecided) > 0 {
-			q = append(q, "undecided for "+strings.Join(undecided, ", "))
-		}
-		c.Evidence = strings.Join(q, "; ") + ". " + c.Evidence
+		c.Evidence = qualification(
+			group{"gives back for ", gives},
+			group{"not for ", free},
+			group{"undecided for ", undecided}) + c.Evidence
 	}
 	return c
 }
@@ -1033,4 +1017,22 @@ func fmtPer(f float64) string {
 		return strconv.FormatFloat(f, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(f, 'g', 2, 64)
+}
+
+// group is one part of a qualified verdict: the backends it holds.
+type group struct {
+	label    string
+	backends []string
+}
+
+// qualification says for which backends a qualified verdict holds and for
+// which it does not: the non-empty groups, "; "-separated, then ". ".
+func qualification(groups ...group) string {
+	var q []string
+	for _, g := range groups {
+		if len(g.backends) > 0 {
+			q = append(q, g.label+strings.Join(g.backends, ", "))
+		}
+	}
+	return strings.Join(q, "; ") + ". "
 }
