@@ -16,7 +16,7 @@ func fuzzValidate(f *testing.F, kind tokenKind) {
 			continue
 		}
 		nodes = append(nodes, openTest(f, b.name, 0))
-		fg := newForger(b.name, b.kind, b.alg, b.keyAlg, testKeys)
+		fg := forgerFor(b.name, testKeys)
 		for _, a := range attacks {
 			if tok := a.token(fg); len(tok) <= DefaultMaxTokenBytes {
 				f.Add(tok)
