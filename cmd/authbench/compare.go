@@ -33,6 +33,11 @@ whether it is significant (Mann-Whitney U over the repeats, medians with
 95% confidence intervals, as benchstat does). With too few repeats it says
 so instead of guessing.
 
+First it lists the settings A and B were run with that differ (scenario
+fields, machine, Go, GOMAXPROCS, authbench version); with --format csv that
+list goes to stderr. The p-values are Holm-Bonferroni adjusted over all the
+tests of the comparison, so that the whole table keeps a 5% error rate.
+
 Examples:
   authbench compare results/20261101T090000Z-compare results/latest
   authbench compare --format markdown --out /tmp/cmp old/ new/
@@ -75,6 +80,10 @@ Flags:
 			fmt.Fprintf(stderr, "authbench compare: %v\n", err)
 			return 1
 		}
+	}
+	if line := c.SettingsLine(); line != "" && *format == "csv" {
+		// The csv is one table for a program; a reader still has to know.
+		fmt.Fprintf(stderr, "authbench compare: %s\n", line)
 	}
 	if err := c.Write(stdout, *format); err != nil {
 		fmt.Fprintf(stderr, "authbench compare: %v\n", err)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authbench/authbench/internal/results"
 )
 
 func TestCmdCompare(t *testing.T) {
@@ -31,6 +33,39 @@ func TestCmdCompare(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not drawn: %v", f, err)
 		}
+	}
+}
+
+// A and B run with different settings: the text output lists them before
+// the results, the csv output on stderr; both are Holm-adjusted.
+func TestCmdCompareSettings(t *testing.T) {
+	s, err := results.ReadSummary(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "b")
+	if err := os.CopyFS(dir, os.DirFS(fixture)); err != nil {
+		t.Fatal(err)
+	}
+	s.Machine.GOMAXPROCS++
+	if err := results.WriteSummary(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := cmdCompare([]string{fixture, dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	i, j := strings.Index(out, "machine.gomaxprocs"), strings.Index(out, "validate throughput")
+	if i < 0 || i > j || !strings.Contains(out, "Holm-adjusted over") {
+		t.Errorf("text output lacks the settings diff before the results, or the Holm note:\n%s", out)
+	}
+	stdout.Reset()
+	if code := cmdCompare([]string{"--format", "csv", fixture, dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("csv: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "different settings (1): machine.gomaxprocs") || strings.Contains(stdout.String(), "gomaxprocs") {
+		t.Errorf("csv: stderr %q, want the settings line there and not in the csv", stderr.String())
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"golang.org/x/perf/benchmath"
@@ -34,9 +36,11 @@ type Delta struct {
 	NA, NB int
 	// Change is B/A − 1 (NaN when a side is missing or A is 0).
 	Change float64
-	// P is the Mann-Whitney U p-value; Significant is P < alpha, and only
-	// meaningful when Note is empty.
-	P           float64
+	// PRaw is the Mann-Whitney U p-value of this test alone; P is PRaw
+	// Holm–Bonferroni adjusted over every test of the comparison (see
+	// holm). Significant is P < alpha, and only meaningful when Note is
+	// empty.
+	PRaw, P     float64
 	Significant bool
 	// Note explains why there is no verdict: too few repeats, or the
 	// backend/point exists in one run only.
@@ -47,18 +51,34 @@ type Delta struct {
 type Comparison struct {
 	// NameA and NameB label the runs in the output (folder names).
 	NameA, NameB string
-	Deltas       []Delta
-	backends     []string
-	colors       map[string]int
+	// Settings lists what differs in how A and B were run (empty: the
+	// same scenario, machine and authbench version).
+	Settings []Setting
+	Deltas   []Delta
+	// Tests is the number of significance tests the p-values are
+	// adjusted over: two metrics per backend and point present in both.
+	Tests int
+	// Alpha is the family-wise error rate the verdicts keep to.
+	Alpha    float64
+	backends []string
+	colors   map[string]int
 }
 
 // Compare compares two runs backend by backend and point by point: median
 // validate throughput and p99 over repeats, the change from A to B, and
 // whether it is significant (Mann-Whitney U, as benchstat does; with too
-// few repeats it says so instead of guessing).
+// few repeats it says so instead of guessing). It first lists the
+// settings in which the runs differ.
+//
+// One comparison makes many tests (two metrics × backends × points); at
+// alpha 0.05 each, about one in twenty would come out "significant" with
+// nothing changed. So the p-values are Holm–Bonferroni adjusted over all
+// the tests of the comparison, keeping the chance of any false verdict in
+// the whole table under alpha. (benchstat leaves this correction to its
+// user; its documentation warns of the same multiple-testing error.)
 func Compare(a, b *results.Summary) *Comparison {
 	va, vb := newView(a), newView(b)
-	c := &Comparison{NameA: "A", NameB: "B", colors: map[string]int{}}
+	c := &Comparison{NameA: "A", NameB: "B", colors: map[string]int{}, Settings: SettingsDiff(a, b), Alpha: benchmath.DefaultThresholds.CompareAlpha}
 	for _, bk := range append(append([]string{}, va.backends...), vb.backends...) {
 		if !contains(c.backends, bk) {
 			c.colors[bk] = len(c.backends)
@@ -83,7 +103,49 @@ func Compare(a, b *results.Summary) *Comparison {
 			}
 		}
 	}
+	c.adjust()
 	return c
+}
+
+// adjust replaces each tested delta's p-value by its Holm–Bonferroni
+// adjusted value over every test of the comparison, and decides
+// significance on it. Tests that cannot reject for too few repeats count
+// too: leaving them out because of their outcome would bias the rest.
+func (c *Comparison) adjust() {
+	var idx []int
+	var ps []float64
+	for i, d := range c.Deltas {
+		if d.NA > 0 && d.NB > 0 && !math.IsNaN(d.PRaw) {
+			idx = append(idx, i)
+			ps = append(ps, d.PRaw)
+		}
+	}
+	c.Tests = len(idx)
+	for k, p := range holm(ps) {
+		d := &c.Deltas[idx[k]]
+		d.P = p
+		d.Significant = p < c.Alpha
+	}
+}
+
+// holm returns the Holm–Bonferroni adjusted p-values of ps, in their
+// order: sorted ascending, the i-th smallest (from 0) is multiplied by
+// m−i, then made non-decreasing and capped at 1. Rejecting where the
+// adjusted value is below alpha keeps the family-wise error rate at alpha.
+func holm(ps []float64) []float64 {
+	m := len(ps)
+	order := make([]int, m)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return ps[order[i]] < ps[order[j]] })
+	out := make([]float64, m)
+	running := 0.0
+	for rank, i := range order {
+		running = math.Max(running, math.Min(1, float64(m-rank)*ps[i]))
+		out[i] = running
+	}
+	return out
 }
 
 func metricValues(metric string, st *stat) []float64 {
@@ -97,7 +159,7 @@ func metricValues(metric string, st *stat) []float64 {
 }
 
 func newDelta(metric, backend, point string, sa, sb *stat) Delta {
-	d := Delta{Metric: metric, Backend: backend, Point: point, Change: math.NaN(), P: math.NaN()}
+	d := Delta{Metric: metric, Backend: backend, Point: point, Change: math.NaN(), P: math.NaN(), PRaw: math.NaN()}
 	xa, xb := metricValues(metric, sa), metricValues(metric, sb)
 	summ := func(xs []float64) benchmath.Summary {
 		return benchmath.AssumeNothing.Summary(benchmath.NewSample(xs, &benchmath.DefaultThresholds), confidence)
@@ -122,8 +184,8 @@ func newDelta(metric, backend, point string, sa, sb *stat) Delta {
 	cmp := benchmath.AssumeNothing.Compare(
 		benchmath.NewSample(xa, &benchmath.DefaultThresholds),
 		benchmath.NewSample(xb, &benchmath.DefaultThresholds))
-	d.P = cmp.P
-	d.Significant = cmp.P < cmp.Alpha
+	// Compare adjusts P for the number of tests and decides significance.
+	d.PRaw, d.P = cmp.P, cmp.P
 	if len(cmp.Warnings) > 0 {
 		d.Note = cmp.Warnings[0].Error()
 	}
@@ -214,8 +276,50 @@ func (c *Comparison) sections() [][]Delta {
 	return out
 }
 
+// SettingsLine says in one line how the settings of A and B differ, for
+// outputs that have no room for the table (csv goes to a program; the
+// command says it on stderr).
+func (c *Comparison) SettingsLine() string {
+	if len(c.Settings) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, st := range c.Settings {
+		parts = append(parts, fmt.Sprintf("%s %s vs %s", st.Name, st.A, st.B))
+	}
+	return fmt.Sprintf("A and B were run with different settings (%d): %s", len(c.Settings), strings.Join(parts, "; "))
+}
+
+// settingsIntro heads the settings table.
+const settingsIntro = "Settings that differ between A and B: a change below may come from them as much as from the code."
+
+// sameSettings says that nothing recorded differs.
+const sameSettings = "Settings: the same in A and B (the scenario as run, machine, Go, GOMAXPROCS, authbench version)."
+
+// holmNote says what the p-values are adjusted for.
+func (c *Comparison) holmNote() string {
+	if c.Tests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("p-values Holm-adjusted over %d comparisons (both metrics, every backend and point measured in both runs): the chance of any false \"better\" or \"worse\" in this comparison stays under %.0f%%, where unadjusted about one test in %.0f would come out significant with nothing changed.",
+		c.Tests, c.Alpha*100, 1/c.Alpha)
+}
+
 func (c *Comparison) writeText(w io.Writer) error {
-	fmt.Fprintf(w, "A: %s\nB: %s\n", c.NameA, c.NameB)
+	fmt.Fprintf(w, "A: %s\nB: %s\n\n", c.NameA, c.NameB)
+	if len(c.Settings) == 0 {
+		fmt.Fprintln(w, sameSettings)
+	} else {
+		fmt.Fprintln(w, settingsIntro)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "setting\tA\tB")
+		for _, st := range c.Settings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", st.Name, st.A, st.B)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	for _, sec := range c.sections() {
 		fmt.Fprintf(w, "\n%s\n", metricTitle(sec[0].Metric))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -230,6 +334,9 @@ func (c *Comparison) writeText(w io.Writer) error {
 		for _, n := range notes(sec) {
 			fmt.Fprintf(w, "note: %s\n", n)
 		}
+	}
+	if n := c.holmNote(); n != "" {
+		fmt.Fprintf(w, "\n%s\n", n)
 	}
 	return nil
 }
@@ -262,7 +369,15 @@ func pointOrDash(p string) string {
 }
 
 func (c *Comparison) writeMarkdown(w io.Writer) error {
-	fmt.Fprintf(w, "# authbench compare\n\n- A: `%s`\n- B: `%s`\n", c.NameA, c.NameB)
+	fmt.Fprintf(w, "# authbench compare\n\n- A: `%s`\n- B: `%s`\n\n", c.NameA, c.NameB)
+	if len(c.Settings) == 0 {
+		fmt.Fprintln(w, sameSettings)
+	} else {
+		fmt.Fprintf(w, "%s\n\n| setting | A | B |\n|---|---|---|\n", settingsIntro)
+		for _, st := range c.Settings {
+			fmt.Fprintf(w, "| %s | %s | %s |\n", cell(st.Name), cell(st.A), cell(st.B))
+		}
+	}
 	for _, sec := range c.sections() {
 		fmt.Fprintf(w, "\n## %s\n\n", metricTitle(sec[0].Metric))
 		fmt.Fprintln(w, "| backend | point | A | B | change | significance |")
@@ -275,6 +390,9 @@ func (c *Comparison) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(w, "\nNote: %s.\n", n)
 		}
 	}
+	if n := c.holmNote(); n != "" {
+		fmt.Fprintf(w, "\n%s\n", n)
+	}
 	return nil
 }
 
@@ -282,7 +400,7 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"metric", "unit", "backend", "point",
 		"a_median", "a_lo", "a_hi", "a_n", "b_median", "b_lo", "b_hi", "b_n",
-		"change_pct", "p", "significant", "note"})
+		"change_pct", "p", "significant", "note", "p_unadjusted"})
 	num := func(f float64) string {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return ""
@@ -307,7 +425,7 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 		if d.NA > 0 && d.NB > 0 && d.Note == "" {
 			sig = strconv.FormatBool(d.Significant)
 		}
-		row = append(row, num(d.Change*100), num(d.P), sig, d.Note)
+		row = append(row, num(d.Change*100), num(d.P), sig, d.Note, num(d.PRaw))
 		_ = cw.Write(row)
 	}
 	cw.Flush()
