@@ -149,13 +149,18 @@ func (c *checkedClaims) GetAudience() (jwt.ClaimStrings, error)  { return c.Audi
 // and the data-loss cutoff needs iat.
 func (c *checkedClaims) Validate() error {
 	if c.ID == "" {
-		return fmt.Errorf("%w: jti", jwt.ErrTokenRequiredClaimMissing)
+		return errMissingJTI
 	}
 	if c.IssuedAt == nil {
-		return fmt.Errorf("%w: iat", jwt.ErrTokenRequiredClaimMissing)
+		return errMissingIAT
 	}
 	return nil
 }
+
+var (
+	errMissingJTI = fmt.Errorf("%w: jti", jwt.ErrTokenRequiredClaimMissing)
+	errMissingIAT = fmt.Errorf("%w: iat", jwt.ErrTokenRequiredClaimMissing)
+)
 
 // verified is what a successful verification tells the caller.
 func (c *checkedClaims) verified() verified {
@@ -246,20 +251,72 @@ func claimsOptions(tc *TokenConfig, now func() time.Time) []jwt.ParserOption {
 	}
 }
 
-// claimsRejection turns a golang-jwt claims error into a rejection.
-func claimsRejection(err error) error {
-	if errors.Is(err, jwt.ErrTokenExpired) {
-		return reject(ErrExpired, err)
-	}
-	return reject(ErrClaims, err)
+// The token backends' refusals, built once (see Reject). They keep the
+// sentinel of golang-jwt where it has one, so that its errors.Is checks and
+// Explain work on them as on the library's own errors.
+var (
+	rejectAlgorithm  = Reject(ErrAlgorithm)
+	rejectSignature  = Reject(ErrSignature, jwt.ErrTokenSignatureInvalid)
+	rejectUnknownKey = Reject(ErrUnknownKey)
+	rejectDecrypt    = Reject(ErrDecrypt)
+	rejectCompressed = Reject(ErrCompressed)
+	// rejectUntrusted has one refusal per header of untrustedHeaders.
+	rejectUntrusted = func() map[string]error {
+		m := make(map[string]error, len(untrustedHeaders))
+		for _, h := range untrustedHeaders {
+			m[h] = Reject(ErrUntrustedHeader, fmt.Errorf("%q header", h))
+		}
+		return m
+	}()
+)
+
+// untrustedHeaders are refused in every JOSE header: jku, x5u (URLs to fetch
+// a key from), jwk, x5c (a key carried by the token itself) and crit
+// (extensions the verifier must understand; authbench understands none).
+var untrustedHeaders = []string{"jku", "x5u", "jwk", "x5c", "crit"}
+
+// claimChecks are golang-jwt's claim errors, in the order a refusal names
+// them. golang-jwt reports every failed check of a token at once.
+var claimChecks = []error{
+	jwt.ErrTokenExpired,
+	jwt.ErrTokenNotValidYet,
+	jwt.ErrTokenUsedBeforeIssued,
+	jwt.ErrTokenInvalidIssuer,
+	jwt.ErrTokenInvalidAudience,
+	jwt.ErrTokenInvalidSubject,
+	jwt.ErrTokenRequiredClaimMissing,
 }
 
-// reject wraps the most specific sentinel and the library's error.
-func reject(reason, cause error) error {
-	if cause == nil {
-		return Reject(reason)
+// claimRejections[m] refuses a token whose failed checks are the bits of m
+// (bit i: claimChecks[i]); ErrExpired when the token is expired, ErrClaims
+// otherwise. All combinations are built at start-up, so that a refusal
+// still names every failed check without building anything.
+var claimRejections = func() []error {
+	r := make([]error, 1<<len(claimChecks))
+	for m := range r {
+		reason, causes := ErrClaims, []error{jwt.ErrTokenInvalidClaims}
+		if m&1 != 0 {
+			reason = ErrExpired
+		}
+		for i, c := range claimChecks {
+			if m&(1<<i) != 0 {
+				causes = append(causes, c)
+			}
+		}
+		r[m] = Reject(reason, causes...)
 	}
-	return Reject(fmt.Errorf("%w: %w", reason, cause))
+	return r
+}()
+
+// claimsRejection turns a golang-jwt claims error into a rejection.
+func claimsRejection(err error) error {
+	m := 0
+	for i, c := range claimChecks {
+		if errors.Is(err, c) {
+			m |= 1 << i
+		}
+	}
+	return claimRejections[m]
 }
 
 // tokenConfig fills the zero fields of env.Token from DefaultToken, so that a
@@ -305,6 +362,14 @@ func BackendAudience(aud, backend string) string { return aud + "/" + backend }
 // backends sharing a key still tell their tokens apart.
 func backendKeyID(backend string, key any) string { return backend + ":" + keys.KeyID(key) }
 
+// Refusals of checkCompact.
+var (
+	rejectNotBase64url = Reject(ErrMalformed, errors.New("character outside base64url"))
+	rejectSegments     = Reject(ErrMalformed, errors.New("wrong number of segments"))
+	rejectPartialByte  = Reject(ErrMalformed, errors.New("base64url length is not whole bytes"))
+	rejectUnusedBits   = Reject(ErrMalformed, errors.New("non-canonical base64url (unused bits set)"))
+)
+
 // checkCompact refuses a compact serialisation that is not made of exactly
 // segs canonical base64url segments. Go's base64 decoders skip CR and LF
 // anywhere and, unless told to be strict, ignore non-zero bits after the
@@ -317,7 +382,7 @@ func checkCompact(token string, segs int) error {
 	for i := 0; i <= len(token); i++ {
 		if i == len(token) || token[i] == '.' {
 			if err := canonicalSegment(token[start:i]); err != nil {
-				return fmt.Errorf("segment %d: %w", n, err)
+				return err
 			}
 			if i < len(token) {
 				n++
@@ -326,11 +391,11 @@ func checkCompact(token string, segs int) error {
 			continue
 		}
 		if b64Value(token[i]) < 0 {
-			return fmt.Errorf("character %s at offset %d is not base64url", quoteShort(token[i:i+1]), i)
+			return rejectNotBase64url
 		}
 	}
 	if n != segs {
-		return fmt.Errorf("%d segments, want %d", n, segs)
+		return rejectSegments
 	}
 	return nil
 }
@@ -342,7 +407,7 @@ func canonicalSegment(seg string) error {
 	var unused uint
 	switch len(seg) % 4 {
 	case 1:
-		return errors.New("base64url length is not whole bytes")
+		return rejectPartialByte
 	case 2:
 		unused = 4
 	case 3:
@@ -351,7 +416,7 @@ func canonicalSegment(seg string) error {
 		return nil
 	}
 	if v := b64Value(seg[len(seg)-1]); v&(1<<unused-1) != 0 {
-		return errors.New("non-canonical base64url (unused bits set)")
+		return rejectUnusedBits
 	}
 	return nil
 }

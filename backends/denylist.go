@@ -84,19 +84,6 @@ func init() {
 	})
 }
 
-// verifyJWT runs the codec and makes sure every failure is a rejection: a
-// local signature check has no infrastructure to fail.
-func verifyJWT(codec *jwtCodec, token string) (verified, error) {
-	v, err := codec.verify(token)
-	if err != nil {
-		if !IsRejection(err) {
-			err = Reject(err)
-		}
-		return verified{}, err
-	}
-	return v, nil
-}
-
 // denyUntil is when a revoked credential stops mattering to a denylist:
 // when the validator would refuse it anyway, that is at its expiry plus the
 // leeway the validator grants. An entry dropped at the bare expiry would
@@ -242,12 +229,12 @@ func (d *denylistMemory) Issue(_ context.Context, user string) (Credential, erro
 }
 
 func (d *denylistMemory) Validate(_ context.Context, token string) error {
-	v, err := verifyJWT(d.codec, token)
+	v, err := d.codec.verify(token)
 	if err != nil {
 		return err
 	}
 	if d.list.denied(v.jti) {
-		return Reject(ErrRevoked)
+		return rejectRevoked
 	}
 	return nil
 }
@@ -315,7 +302,7 @@ func (d *denylistRedis) Issue(_ context.Context, user string) (Credential, error
 
 func (d *denylistRedis) Validate(ctx context.Context, token string) error {
 	// The signature is checked first: a forged token costs no round trip.
-	v, err := verifyJWT(d.codec, token)
+	v, err := d.codec.verify(token)
 	if err != nil {
 		return err
 	}
@@ -328,7 +315,7 @@ func (d *denylistRedis) Validate(ctx context.Context, token string) error {
 		return fmt.Errorf("jwt-denylist-redis: mget: %w", err)
 	}
 	if vals[0] != nil {
-		return Reject(ErrRevoked)
+		return rejectRevoked
 	}
 	cutoff, err := d.guard.cutoff(ctx, t, vals[1])
 	if err != nil {
@@ -688,12 +675,12 @@ func (d *denylistPubSub) Issue(_ context.Context, user string) (Credential, erro
 }
 
 func (d *denylistPubSub) Validate(_ context.Context, token string) error {
-	v, err := verifyJWT(d.codec, token)
+	v, err := d.codec.verify(token)
 	if err != nil {
 		return err
 	}
 	if d.list.denied(v.jti) {
-		return Reject(ErrRevoked)
+		return rejectRevoked
 	}
 	if v.iat.UnixMilli() < d.cutoff.Load() {
 		return d.guard.refuse()

@@ -179,34 +179,34 @@ func (c *jweCodec) issue(user string, ttl time.Duration) (Credential, error) {
 // nested tokens, after the inner signature.
 func (c *jweCodec) verify(token string) (verified, error) {
 	if len(token) > c.maxBytes {
-		return verified{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+		return verified{}, rejectTooLarge
 	}
 	if err := checkCompact(token, 5); err != nil {
-		return verified{}, reject(ErrMalformed, err)
+		return verified{}, err
 	}
 	if c.keyAlg == jose.DIRECT {
 		// RFC 7516 §5.2 step 10: with dir the encrypted key must be empty.
 		if _, rest, _ := strings.Cut(token, "."); !strings.HasPrefix(rest, ".") {
-			return verified{}, reject(ErrMalformed, errors.New("dir: encrypted key segment is not empty"))
+			return verified{}, rejectDirKey
 		}
 	}
 	obj, err := jose.ParseEncryptedCompact(token, c.keyAlgs, jweContent)
 	if err != nil {
-		return verified{}, c.parseRejection(token, err)
+		return verified{}, c.parseRejection(token)
 	}
 	if err := c.checkHeader(&obj.Header); err != nil {
 		return verified{}, err
 	}
 	plaintext, err := obj.Decrypt(c.decKey)
 	if err != nil {
-		return verified{}, reject(ErrDecrypt, err)
+		return verified{}, rejectDecrypt
 	}
 	if c.inner != nil {
 		return c.inner.verify(string(plaintext))
 	}
 	var claims checkedClaims
 	if err := json.Unmarshal(plaintext, &claims); err != nil {
-		return verified{}, reject(ErrMalformed, err)
+		return verified{}, rejectMalformed
 	}
 	if err := c.validator.Validate(&claims); err != nil {
 		return verified{}, claimsRejection(err)
@@ -214,32 +214,38 @@ func (c *jweCodec) verify(token string) (verified, error) {
 	return claims.verified(), nil
 }
 
+// Refusals of the JWE rules that golang-jwt and go-jose do not apply.
+var (
+	rejectDirKey = Reject(ErrMalformed, errors.New("dir: encrypted key segment is not empty"))
+	rejectNoCty  = Reject(ErrMalformed, errors.New("nested token without cty JWT"))
+)
+
 // checkHeader applies the header rules go-jose leaves to the caller.
 func (c *jweCodec) checkHeader(h *jose.Header) error {
 	if h.JSONWebKey != nil {
-		return Reject(fmt.Errorf("%w: \"jwk\" header", ErrUntrustedHeader))
+		return rejectUntrusted["jwk"]
 	}
 	if _, err := h.Certificates(x509.VerifyOptions{}); !errors.Is(err, jose.ErrMissingX5cHeader) {
-		return Reject(fmt.Errorf("%w: \"x5c\" header", ErrUntrustedHeader))
+		return rejectUntrusted["x5c"]
 	}
 	for _, k := range untrustedHeaders {
 		if _, ok := h.ExtraHeaders[jose.HeaderKey(k)]; ok {
-			return Reject(fmt.Errorf("%w: %q header", ErrUntrustedHeader, k))
+			return rejectUntrusted[k]
 		}
 	}
 	if h.KeyID != c.kid {
-		return Reject(fmt.Errorf("%w: %s", ErrUnknownKey, quoteShort(h.KeyID)))
+		return rejectUnknownKey
 	}
 	// go-jose would inflate the plaintext after decryption (up to 250 kB);
 	// with a public-key algorithm anyone can send such a token.
-	if z, ok := h.ExtraHeaders["zip"]; ok {
-		return Reject(fmt.Errorf("%w: zip %v", ErrCompressed, z))
+	if _, ok := h.ExtraHeaders["zip"]; ok {
+		return rejectCompressed
 	}
 	if c.nested {
 		// RFC 7519 §5.2: a nested JWT says so with cty JWT. Without it the
 		// payload is not ours to interpret as a token.
 		if cty, _ := h.ExtraHeaders["cty"].(string); !strings.EqualFold(cty, "JWT") {
-			return Reject(fmt.Errorf("%w: nested token without cty JWT", ErrMalformed))
+			return rejectNoCty
 		}
 	}
 	return nil
@@ -249,7 +255,7 @@ func (c *jweCodec) checkHeader(h *jose.Header) error {
 // disallowed alg or enc with a plain error, so on this (cold) path the
 // protected header is decoded once more to tell that case from a malformed
 // token.
-func (c *jweCodec) parseRejection(token string, err error) error {
+func (c *jweCodec) parseRejection(token string) error {
 	head, _, _ := strings.Cut(token, ".")
 	raw, derr := base64.RawURLEncoding.DecodeString(head)
 	if derr == nil {
@@ -259,10 +265,10 @@ func (c *jweCodec) parseRejection(token string, err error) error {
 		}
 		if json.Unmarshal(raw, &h) == nil && h.Alg != "" && h.Enc != "" &&
 			(!slices.Contains(c.keyAlgs, jose.KeyAlgorithm(h.Alg)) || !slices.Contains(jweContent, jose.ContentEncryption(h.Enc))) {
-			return reject(ErrAlgorithm, err)
+			return rejectAlgorithm
 		}
 	}
-	return reject(ErrMalformed, err)
+	return rejectMalformed
 }
 
 // jweStrategy is one validator node of a JWE backend.

@@ -142,29 +142,13 @@ func (c *jwtCodec) checkSize() error {
 func (c *jwtCodec) key(t *jwt.Token) (any, error) {
 	for _, h := range untrustedHeaders {
 		if _, ok := t.Header[h]; ok {
-			return nil, fmt.Errorf("%w: %q header", ErrUntrustedHeader, h)
+			return nil, rejectUntrusted[h]
 		}
 	}
-	kid, _ := t.Header["kid"].(string)
-	if kid != c.kid {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownKey, quoteShort(kid))
+	if kid, _ := t.Header["kid"].(string); kid != c.kid {
+		return nil, rejectUnknownKey
 	}
 	return c.verifyKey, nil
-}
-
-// untrustedHeaders are refused in every JOSE header: jku, x5u (URLs to fetch
-// a key from), jwk, x5c (a key carried by the token itself) and crit
-// (extensions the verifier must understand; authbench understands none).
-var untrustedHeaders = []string{"jku", "x5u", "jwk", "x5c", "crit"}
-
-// quoteShort quotes s for an error message, cut to a readable length:
-// attacker-chosen headers can be kilobytes long.
-func quoteShort(s string) string {
-	const max = 40
-	if len(s) > max {
-		return fmt.Sprintf("%q…", s[:max])
-	}
-	return fmt.Sprintf("%q", s)
 }
 
 // issue signs a fresh token for user valid for ttl. Credential.ID is the jti.
@@ -183,14 +167,14 @@ func (c *jwtCodec) issue(user string, ttl time.Duration) (Credential, error) {
 }
 
 // verify checks token as Validate does and returns its jti, iat and
-// expiry. A refusal wraps ErrRejected, the most specific sentinel and
-// golang-jwt's error.
+// expiry. A refusal is one of the package's prebuilt rejections, with the
+// most specific sentinel (and golang-jwt's, where it has one).
 func (c *jwtCodec) verify(token string) (verified, error) {
 	if len(token) > c.maxBytes {
-		return verified{}, Reject(fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(token), c.maxBytes))
+		return verified{}, rejectTooLarge
 	}
 	if err := checkCompact(token, 3); err != nil {
-		return verified{}, reject(ErrMalformed, err)
+		return verified{}, err
 	}
 	var claims checkedClaims
 	t, err := c.parser.ParseWithClaims(token, &claims, c.keyfunc)
@@ -203,24 +187,32 @@ func (c *jwtCodec) verify(token string) (verified, error) {
 // rejection maps a golang-jwt error to the most specific sentinel.
 func (c *jwtCodec) rejection(t *jwt.Token, err error) error {
 	switch {
-	case errors.Is(err, ErrUnknownKey), errors.Is(err, ErrUntrustedHeader):
-		return Reject(err) // from c.key: already carries the sentinel
+	case errors.Is(err, ErrRejected):
+		// From c.key, wrapped by golang-jwt: hand back c.key's own value.
+		if errors.Is(err, rejectUnknownKey) {
+			return rejectUnknownKey
+		}
+		for _, r := range rejectUntrusted {
+			if errors.Is(err, r) {
+				return r
+			}
+		}
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return reject(ErrMalformed, err)
+		return rejectMalformed
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		// golang-jwt reports a method outside WithValidMethods as an invalid
 		// signature; say what it is.
 		if t != nil && t.Method != nil && t.Method.Alg() != c.alg {
-			return reject(ErrAlgorithm, err)
+			return rejectAlgorithm
 		}
-		return reject(ErrSignature, err)
+		return rejectSignature
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		return claimsRejection(err)
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		// alg missing or naming no method golang-jwt knows.
-		return reject(ErrAlgorithm, err)
+		return rejectAlgorithm
 	}
-	return reject(ErrMalformed, err)
+	return rejectMalformed
 }
 
 // jwtStrategy is one validator node of a signed-JWT backend.

@@ -251,7 +251,7 @@ func (r *refreshNode) Issue(ctx context.Context, user string) (Credential, error
 
 // Validate checks the access token only: no store, which is the point.
 func (r *refreshNode) Validate(_ context.Context, token string) error {
-	_, err := verifyJWT(r.codec, token)
+	_, err := r.codec.verify(token)
 	return err
 }
 
@@ -261,7 +261,7 @@ func (r *refreshNode) Validate(_ context.Context, token string) error {
 func (r *refreshNode) Refresh(ctx context.Context, c Credential) (Credential, error) {
 	fam, secret, ok := splitRefresh(c.Refresh)
 	if !ok {
-		return Credential{}, Reject(ErrMalformed)
+		return Credential{}, rejectMalformed
 	}
 	next, err := randomPart()
 	if err != nil {
@@ -302,15 +302,15 @@ func (r *refreshNode) Refresh(ctx context.Context, c Credential) (Credential, er
 			return Credential{}, r.guard.refuse()
 		}
 		// Never issued, or the family expired.
-		return Credential{}, Reject(ErrUnknownSession)
+		return Credential{}, rejectUnknownSession
 	case len(res) >= 1 && res[0] == "reuse",
 		len(res) == 2 && res[0] == "revoked" && res[1] == familyReused:
-		return Credential{}, Reject(ErrRefreshReuse)
+		return Credential{}, rejectRefreshReuse
 	case len(res) >= 1 && res[0] == "revoked":
-		return Credential{}, Reject(ErrRevoked)
+		return Credential{}, rejectRevoked
 	case len(res) >= 1 && res[0] == "unknown":
 		// Never issued, or the family expired.
-		return Credential{}, Reject(ErrUnknownSession)
+		return Credential{}, rejectUnknownSession
 	}
 	return Credential{}, fmt.Errorf("jwt-refresh: rotate: unexpected reply %q", res)
 }

@@ -79,14 +79,6 @@ func newSessionID() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// Rejections are built once: they carry no per-call data, and a validation
-// that refuses a credential should not allocate more than one that accepts it.
-var (
-	rejectMalformedSession = Reject(ErrMalformed)
-	rejectUnknownSession   = Reject(ErrUnknownSession)
-	rejectExpiredSession   = Reject(ErrExpired)
-)
-
 // maxSessionIDLen bounds what is looked up, so a huge header never reaches the map.
 var maxSessionIDLen = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
 
@@ -109,7 +101,7 @@ func (s *memorySessions) Issue(_ context.Context, user string) (Credential, erro
 
 func (s *memorySessions) Validate(_ context.Context, token string) error {
 	if len(token) != maxSessionIDLen {
-		return rejectMalformedSession
+		return rejectMalformed
 	}
 	sh := s.shard(token)
 	sh.lookups.inc()
@@ -126,7 +118,7 @@ func (s *memorySessions) Validate(_ context.Context, token string) error {
 			delete(sh.m, token)
 		}
 		sh.mu.Unlock()
-		return rejectExpiredSession
+		return rejectExpired
 	}
 	return nil
 }

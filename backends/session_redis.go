@@ -190,7 +190,7 @@ func (s *sessionRedis) Issue(ctx context.Context, user string) (Credential, erro
 
 func (s *sessionRedis) Validate(ctx context.Context, token string) error {
 	if !wellFormedSessionID(token) {
-		return Reject(ErrMalformed)
+		return rejectMalformed
 	}
 	ctx, cancel := s.call(countTrips(ctx, &s.trips))
 	defer cancel()
@@ -239,7 +239,7 @@ func (s *sessionRedis) missing(ctx context.Context, id string, marker any) error
 	if lost {
 		return s.guard.refuse()
 	}
-	return Reject(ErrUnknownSession)
+	return rejectUnknownSession
 }
 
 func (s *sessionRedis) checkRecord(val string) error {
@@ -252,7 +252,7 @@ func (s *sessionRedis) checkRecord(val string) error {
 		return fmt.Errorf("%s: corrupt session record %q", s.name, val)
 	}
 	if !s.now().Before(time.UnixMilli(ms)) {
-		return Reject(ErrExpired)
+		return rejectExpired
 	}
 	return nil
 }

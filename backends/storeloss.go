@@ -202,8 +202,10 @@ func (g *lossGuard) declare(ctx context.Context, t string) (int64, bool, error) 
 // refuse counts a credential refused for the loss and returns the rejection.
 func (g *lossGuard) refuse() error {
 	g.refused.Add(1)
-	return Reject(ErrStoreDataLoss)
+	return rejectStoreDataLoss
 }
+
+var rejectStoreDataLoss = Reject(ErrStoreDataLoss)
 
 // StoreLoss implements LossReporter.
 func (g *lossGuard) StoreLoss() (bool, int64) { return g.lost.Load(), g.refused.Load() }

@@ -47,8 +47,8 @@ var (
 	ErrUnavailable = errors.New("backend unavailable")
 
 	// Reasons a token backend refuses a credential. Each rejection wraps one
-	// of them and the library's own error, so errors.Is works with both
-	// (see Explain).
+	// of them and, where golang-jwt has one, the library's sentinel, so
+	// errors.Is works with both (see Explain).
 
 	// ErrAlgorithm: the token names an algorithm the backend does not accept
 	// (alg none, HS256 sent to an RS256 verifier, a JWE key algorithm other
@@ -75,16 +75,42 @@ var (
 	ErrClaims = errors.New("invalid claims")
 )
 
-// Reject wraps reason so that errors.Is(err, ErrRejected) and
-// errors.Is(err, reason) both hold.
-func Reject(reason error) error {
-	return &rejection{reason: reason}
+// Reject returns a refusal for reason: errors.Is(err, ErrRejected),
+// errors.Is(err, reason) and errors.Is(err, c) for each of causes (a
+// library's sentinel, such as jwt.ErrTokenExpired) all hold.
+//
+// Build each refusal once, in a package variable, and return that value: a
+// refusal carries why, never anything of the credential at hand, so a
+// validation that refuses allocates no more than one that accepts
+// (TestRefusalAllocations holds every backend to it).
+func Reject(reason error, causes ...error) error {
+	msg := reason.Error()
+	for _, c := range causes {
+		msg += ": " + c.Error()
+	}
+	return &rejection{msg: msg, errs: append([]error{ErrRejected, reason}, causes...)}
 }
 
-type rejection struct{ reason error }
+type rejection struct {
+	msg  string
+	errs []error
+}
 
-func (r *rejection) Error() string   { return r.reason.Error() }
-func (r *rejection) Unwrap() []error { return []error{ErrRejected, r.reason} }
+func (r *rejection) Error() string { return r.msg }
+
+// Unwrap returns the slice built with the rejection: errors.Is, which the
+// engine calls on every answer, then allocates nothing.
+func (r *rejection) Unwrap() []error { return r.errs }
+
+// Refusals that need nothing but their reason.
+var (
+	rejectMalformed      = Reject(ErrMalformed)
+	rejectTooLarge       = Reject(ErrTooLarge)
+	rejectExpired        = Reject(ErrExpired)
+	rejectRevoked        = Reject(ErrRevoked)
+	rejectUnknownSession = Reject(ErrUnknownSession)
+	rejectRefreshReuse   = Reject(ErrRefreshReuse)
+)
 
 // IsRejection reports whether err is a refusal of the credential rather
 // than an infrastructure failure.

@@ -116,7 +116,7 @@ func newTokenFlagSet(name string, w io.Writer, f *tokenFlags) *flag.FlagSet {
 	fs.StringVar(&f.namespace, "namespace", tokenNamespace, "prefix of Redis keys, for backends that use Redis")
 	fs.Var(&f.options, "option", "backend option `key=value`, as options.<backend>.key in a scenario (repeatable)")
 	fs.BoolVar(&f.json, "json", false, "issue: print the whole credential as JSON")
-	fs.BoolVar(&f.verbose, "v", false, "verify: also print the library's error")
+	fs.BoolVar(&f.verbose, "v", false, "verify: also print the refusal's full text (the sentinels it carries)")
 	return fs
 }
 
