@@ -22,7 +22,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1 // the run could not be done (or a token was rejected)
 	exitUsage       = 2 // bad command line or scenario
-	exitDegraded    = 3 // the run finished, but needs attention: errors above max_error_share, a false accept where revocation is immediate, a store that stopped answering
+	exitDegraded    = 3 // the run finished, but needs attention: errors above max_error_share, a false accept where revocation is immediate, an accepted attack, a store that stopped answering
 	exitIncomplete  = 4 // a run failed: the folder holds the runs before it
 	exitRequire     = 5 // the run finished, but the scenario's require: block is not met
 	exitInterrupted = 130
@@ -100,7 +100,8 @@ Examples:
 Exit status: 0 ok; 1 failure; 2 bad command line or scenario;
 3 the run finished but needs attention: an operation failed more often than
   max_error_share, a backend promising immediate revocation accepted a revoked
-  credential, or a store stopped answering (see the warnings);
+  credential, a token backend accepted a forged or tampered token of the attack
+  catalogue, or a store stopped answering (see the warnings);
 4 a run failed and ended the plan (the run folder holds the runs done before it);
 5 the run finished but the scenario's require: block is not met;
 130 interrupted (the run folder holds what was measured).

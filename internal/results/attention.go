@@ -30,7 +30,8 @@ func pct(share float64) string { return strconv.FormatFloat(share*100, 'g', 3, 6
 
 // Attention lists what a user must act on after a run — the reasons for
 // exit status 3: an operation failing more often than max_error_share, a
-// false accept on a backend that promises immediate revocation, a store
+// false accept on a backend that promises immediate revocation, an attack
+// of the catalogue accepted by a token backend, a store
 // failure that ended validations (a second in which every validation
 // failed). A few errors below the limit are warnings, not this.
 func Attention(s *Summary) []string {
@@ -86,6 +87,7 @@ func Attention(s *Summary) []string {
 			out = append(out, fmt.Sprintf("%s: %s of %s %s operations failed (%s), above max_error_share %s", k.backend, itoa(n), itoa(bTotal[k]), k.op, pct(float64(n)/float64(max(bTotal[k], 1))), pct(limit)))
 		}
 	}
+	out = append(out, integrityAttention(s)...)
 	for i := range s.Runs {
 		r := &s.Runs[i]
 		where := fmt.Sprintf("run %s (%s, repeat %d)", r.ID, r.Backend, r.Repeat)

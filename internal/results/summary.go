@@ -102,6 +102,11 @@ type BackendInfo struct {
 	backends.Info
 	// Skipped says why the backend did not run ("" when it ran).
 	Skipped string `json:"skipped,omitempty"`
+	// Integrity is what the attack catalogue showed against a token
+	// backend, and Steps what each stage of its validation costs (nil for
+	// the other backends, and in summaries from before they existed).
+	Integrity *Integrity `json:"integrity,omitempty"`
+	Steps     *Steps     `json:"validation_steps,omitempty"`
 }
 
 // Run is one measured run: a backend at a parameter point, one repeat.

@@ -50,6 +50,10 @@ type Options struct {
 	// Shard marks the folder as one shard of a run spread over several
 	// machines; the plan given to Run is already the shard's part.
 	Shard *results.Shard
+
+	// attackNode, when set, wraps the node the attack catalogue is
+	// replayed against (tests: a deliberately broken validator).
+	attackNode func(backends.Strategy) backends.Strategy
 }
 
 // Outcome is what Run produced.
@@ -128,6 +132,8 @@ func Run(ctx context.Context, s *scenarios.Scenario, plan []scenarios.Run, opt O
 		}
 		return nil
 	}
+
+	r.questions(ctx, plan, sum)
 
 	prog := newProgress(ctx, opt, len(plan))
 	for i, pr := range plan {
