@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
@@ -67,6 +68,8 @@ func (v *view) figures(dir string) ([]*figure.Figure, []Skip) {
 	add("revocation exposure", f, why)
 	f, why = v.tradeoffFigure()
 	add("trade-off", f, why)
+	f, why = v.tradeoffCPUFigure()
+	add("CPU trade-off", f, why)
 	f, why = v.timelineFigure()
 	add("timeline", f, why)
 	f, why = v.tokenFigure()
@@ -540,6 +543,17 @@ func (v *view) revocationFigure() (*figure.Figure, string) {
 	if max == 0 {
 		exp.Y.Max = 1e6 // an empty frame of 1 ms rather than a degenerate axis
 	}
+	cut, isCut := v.exposureCutOff()
+	if isCut {
+		line := figure.NewPointLabels()
+		line.Line(cut.loadNS, cut.label())
+		exp.Add(line)
+		top := cut.loadNS * 1.15
+		if logY {
+			top = cut.loadNS * 3
+		}
+		exp.Y.Max = math.Max(exp.Y.Max, top)
+	}
 	if len(zeroNames) > 0 {
 		where := "drawn as a flat stub on the 0 line"
 		if logY {
@@ -548,6 +562,9 @@ func (v *view) revocationFigure() (*figure.Figure, string) {
 		f.Note("%s never accepted a revoked credential: exposure window 0, %s.", strings.Join(zeroNames, ", "), where)
 	}
 	f.Caption = fmt.Sprintf("Top: share of the revoked credentials replayed by the attacker that were accepted at least once after their revocation. Bottom: time from revocation to the last accepted replay, over replayed credentials (0 when never accepted). Medians over repeats%s.", v.at(v.headline))
+	if isCut {
+		f.Caption += " " + cut.caption()
+	}
 	return f, ""
 }
 
@@ -582,43 +599,132 @@ func (durLinearTicks) Ticks(min, max float64) []plot.Tick {
 // one picture. A zero exposure cannot sit on a log axis, so it is drawn in
 // a band of its own under every non-zero value (see zeroBand).
 func (v *view) tradeoffFigure() (*figure.Figure, string) {
+	f, _, why := v.exposureScatter(costAxis{
+		name:  "tradeoff",
+		title: "Cost against revocability",
+		label: "validate latency p99 (log scale): cheaper to the left",
+		cost: func(b string) (float64, bool) {
+			st := v.stats[v.headline][b]
+			return st.p99, st.p99 > 0
+		},
+		missing: "validate p99 of 0",
+		none:    "no backend with replays has a validate p99",
+		caption: "validate p99 (median over repeats) against exposure-window p99",
+	})
+	return f, why
+}
+
+// tradeoffCPUFigure is the trade-off in machines rather than latency:
+// the CPU a validation costs, in authbench's process (validator and load
+// generator) plus redis-server's, against exposure p99. Latency on an
+// oversubscribed machine mixes the backend with queueing; CPU time per
+// validation is what a capacity plan multiplies.
+func (v *view) tradeoffCPUFigure() (*figure.Figure, string) {
+	measured := false
+	for _, b := range v.revocationBackends() {
+		measured = measured || v.measured(v.headline, b).cpuOK
+	}
+	if !measured {
+		return nil, "the runs did not record CPU time (summaries from before it was measured)"
+	}
+	f, _, why := v.exposureScatter(costAxis{
+		name:    "tradeoff-cpu",
+		title:   "CPU cost against revocability",
+		label:   "CPU time per validation (log scale): cheaper to the left",
+		cost:    v.cpuCost,
+		part:    v.cpuOwnPart,
+		missing: "CPU time not measured",
+		none:    "no backend with replays has a measured CPU time",
+		caption: "CPU time per validation (median over repeats: authbench's own CPU, validator and load generator together, plus redis-server's for the backends that use it) against exposure-window p99; 10 µs of CPU per validation is one core busy per 100k validations/s. " +
+			"Where a thin line runs left from a point, the point is the total and the line's left end authbench's share: the rest is redis-server's",
+	})
+	return f, why
+}
+
+// cpuCost is a backend's CPU time per validation at the headline point,
+// authbench's and redis-server's, in ns (for the duration ticks).
+func (v *view) cpuCost(b string) (float64, bool) {
+	m := v.measured(v.headline, b)
+	return m.cpuTotal() * 1e3, m.cpuOK && m.cpuTotal() > 0
+}
+
+// cpuOwnPart is authbench's share of cpuCost, for backends whose store's
+// CPU was measured too.
+func (v *view) cpuOwnPart(b string) (float64, bool) {
+	m := v.measured(v.headline, b)
+	return m.procUS * 1e3, m.storeOK && m.storeUS > 0 && m.procUS > 0
+}
+
+// costAxis is the x axis of an exposure scatter: what a validation costs.
+type costAxis struct {
+	name, title, label string
+	// cost is a backend's cost in ns (false: not measured, not drawn).
+	cost func(backend string) (float64, bool)
+	// part, when set, is the share of the cost that is the backend's own
+	// process (false: not split), drawn as a line left of the point.
+	part    func(backend string) (float64, bool)
+	missing string // why a backend without a cost is not drawn
+	none    string // why there is no chart when no backend has a cost
+	caption string // what the chart plots, for the caption
+}
+
+// exposureScatter draws one point per backend with replays: cost on the
+// x axis, exposure p99 on the y axis, labelled by name without overlaps.
+func (v *view) exposureScatter(ax costAxis) (*figure.Figure, *figure.PointLabels, string) {
 	bs := v.revocationBackends()
 	if len(bs) == 0 {
-		return nil, "no revoked credential was replayed, so there is no exposure to set against cost"
+		return nil, nil, "no revoked credential was replayed, so there is no exposure to set against cost"
 	}
-	f := figure.New("tradeoff", "Cost against revocability"+v.at(v.headline), 1, 1)
+	f := figure.New(ax.name, ax.title+v.at(v.headline), 1, 1)
 	f.Height = 5.5 * vg.Inch
 	p := f.Plots[0][0]
-	p.X.Label.Text = "validate latency p99 (log scale): cheaper to the left"
+	p.X.Label.Text = ax.label
 	p.Y.Label.Text = "exposure p99 (log scale)"
 	figure.UseLogDurations(&p.X)
 	figure.UseLogDurations(&p.Y)
 	p.Add(plotter.NewGrid())
+	cut, isCut := v.exposureCutOff()
 	minPos, maxExp := math.Inf(1), 0.0
 	for _, b := range bs {
-		if st := v.stats[v.headline][b]; st.expP99 > 0 && st.p99 > 0 {
-			minPos = math.Min(minPos, st.expP99*1e6)
-			maxExp = math.Max(maxExp, st.expP99*1e6)
+		if _, ok := ax.cost(b); ok && v.stats[v.headline][b].expP99 > 0 {
+			e := v.stats[v.headline][b].expP99 * 1e6
+			minPos, maxExp = math.Min(minPos, e), math.Max(maxExp, e)
 		}
 	}
 	if math.IsInf(minPos, 0) {
 		minPos, maxExp = 1e6, 1e6 // no backend was ever exposed: a band under 1 ms
 	}
+	if isCut {
+		maxExp = math.Max(maxExp, cut.loadNS)
+	}
 	// The axis reaches 3× the largest exposure (room for labels).
 	band := figure.NewZeroBand(minPos, 3*maxExp)
 	for _, b := range bs {
-		if st := v.stats[v.headline][b]; st.p99 > 0 && st.expP99 <= 0 {
+		if _, ok := ax.cost(b); ok && v.stats[v.headline][b].expP99 <= 0 {
 			// The band goes under the points: plotters draw in order.
 			figure.UseZeroBand(p, &p.Y, band, true)
 			break
 		}
 	}
 	labels := figure.NewPointLabels()
-	var zeros, noLatency []string
+	labels.OnDrop = func(b string) {
+		note := "Labels without room, named by the legend only: "
+		for i, n := range f.Notes {
+			if strings.HasPrefix(n, note) {
+				if !strings.Contains(n, b) {
+					f.Notes[i] = strings.TrimSuffix(n, ".") + ", " + b + "."
+				}
+				return
+			}
+		}
+		f.Note("%s%s.", note, b)
+	}
+	var zeros, missing []string
 	for _, b := range bs {
 		st := v.stats[v.headline][b]
-		if st.p99 <= 0 {
-			noLatency = append(noLatency, b)
+		x, ok := ax.cost(b)
+		if !ok {
+			missing = append(missing, b)
 			continue
 		}
 		y := st.expP99 * 1e6
@@ -627,32 +733,122 @@ func (v *view) tradeoffFigure() (*figure.Figure, string) {
 			zeros = append(zeros, b)
 		}
 		sty := v.styleFor(b)
-		sc, err := plotter.NewScatter(plotter.XYs{{X: st.p99, Y: y}})
+		if ax.part != nil {
+			if own, ok := ax.part(b); ok && own < x {
+				seg, err := plotter.NewLine(plotter.XYs{{X: own, Y: y}, {X: x, Y: y}})
+				if err == nil {
+					seg.LineStyle = draw.LineStyle{Color: sty.Color, Width: vg.Points(1.2)}
+					p.Add(seg)
+				}
+			}
+		}
+		sc, err := plotter.NewScatter(plotter.XYs{{X: x, Y: y}})
 		if err != nil {
 			continue
 		}
 		sc.Color, sc.Shape, sc.Radius = sty.Color, sty.Glyph, vg.Points(5)
 		p.Add(sc)
-		labels.Add(st.p99, y, b)
+		labels.Add(x, y, b)
 		f.AddSeries(b, sty, figure.KindPoint)
 	}
 	if len(f.Series) == 0 {
-		return nil, "no backend with replays has a validate p99"
+		return nil, nil, ax.none
+	}
+	if isCut {
+		labels.Line(cut.loadNS, cut.label())
 	}
 	p.Add(labels)
 	// Room for the labels right of the rightmost point.
 	p.X.Max *= 4
 	p.X.Min /= 2
+	if isCut {
+		p.Y.Max = math.Max(p.Y.Max, cut.loadNS)
+	}
 	p.Y.Max *= 3
 	if len(zeros) > 0 {
 		p.Y.Min = band.Bottom
 		f.Note("%s never accepted a revoked credential (exposure 0): drawn in the shaded band at the bottom, marked %q, below every non-zero exposure.", strings.Join(zeros, ", "), figure.ZeroLabel)
 	}
-	if len(noLatency) > 0 {
-		f.Note("%s: validate p99 of 0, not drawn.", strings.Join(noLatency, ", "))
+	if len(missing) > 0 {
+		f.Note("%s: %s, not drawn.", strings.Join(missing, ", "), ax.missing)
 	}
-	f.Caption = fmt.Sprintf("One point per backend%s: validate p99 (median over repeats) against exposure-window p99. Cheaper to the left, safer (shorter exposure) lower down: fast and revocable is the lower left.", v.at(v.headline))
-	return f, ""
+	f.Caption = fmt.Sprintf("One point per backend%s: %s. Cheaper to the left, safer (shorter exposure) lower down: fast and revocable is the lower left.", v.at(v.headline), ax.caption)
+	if isCut {
+		f.Caption += " " + cut.caption()
+	}
+	return f, labels, ""
+}
+
+// cutOff is the end of the run on an exposure axis, when tokens outlive
+// the run (the claims say the same in words: see cutOffByRun).
+type cutOff struct {
+	// loadNS is how long the load of a run lasted (warm-up and measured
+	// period: revocations start with the warm-up), ns.
+	loadNS float64
+	ttl    time.Duration
+}
+
+// exposureCutOff reports whether, at the headline point, the token
+// lifetime (token.ttl) is longer than the load of the runs: a revoked
+// token stays valid past the end of the run, so its exposure window can
+// only end with the run. The windows then measure the run's length, not
+// the token's lifetime.
+func (v *view) exposureCutOff() (cutOff, bool) {
+	var loads, durs []float64
+	var ttl time.Duration
+	for _, b := range v.headlineBackends() {
+		for _, r := range v.runs[v.headline][b] {
+			if d, err := time.ParseDuration(r.Params["token.ttl"]); err == nil && d > ttl {
+				ttl = d
+			}
+			durs = append(durs, r.DurationS)
+			if r.CPU != nil && r.CPU.WallS > 0 {
+				loads = append(loads, r.CPU.WallS)
+			}
+		}
+	}
+	load := median(loads)
+	if load == 0 {
+		// Summaries without the load's wall time: the measured period and
+		// the scenario's warm-up.
+		load = median(durs) + v.configWarmup().Seconds()
+	}
+	if ttl <= 0 || load <= 0 || ttl.Seconds() <= load {
+		return cutOff{}, false
+	}
+	return cutOff{loadNS: load * 1e9, ttl: ttl}, true
+}
+
+// configWarmup is the scenario's warm-up as recorded in summary.json (0
+// when not recorded).
+func (v *view) configWarmup() time.Duration {
+	if w, ok := v.s.Config["Warmup"].(float64); ok && w > 0 {
+		return time.Duration(w)
+	}
+	return 0
+}
+
+// label names the line drawn at the end of the run.
+func (c cutOff) label() string {
+	return fmt.Sprintf("end of run (%s incl. warm-up): exposure cut off here; token TTL %s", fmtNS(c.loadNS), shortDur(c.ttl))
+}
+
+// caption says what the line means, for the chart's caption.
+func (c cutOff) caption() string {
+	return fmt.Sprintf("Tokens live %s, longer than the runs (%s with warm-up): a revoked token that stays valid until it expires can be replayed until the run ends, so its window stops at the dashed red line. Those windows measure the run's length, not the token's lifetime; sweep token.ttl below the run length to see expiry (scenarios/revocation.yaml).",
+		shortDur(c.ttl), fmtNS(c.loadNS))
+}
+
+// shortDur writes a duration without trailing zero units: "15m", "1h30m".
+func shortDur(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // timelineFigure draws per-second throughput and p99 of each backend over

@@ -126,7 +126,7 @@ func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips
 	writeFits(p, s, v)
 
 	p("## Results per parameter point\n\n")
-	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors (per operation), false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential. Round trips and local look-ups per validation are counted during the run (a go-redis hook; the in-process stores' own counters; cached reads are not round trips); the declared figure is what each backend says of its design (`authbench list`). CPU µs per validation is authbench's own CPU time (validator and load generator together, getrusage) and, after +, the redis-server's (INFO cpu), over the load; cores per 100k validations/s = µs ÷ 10.\n\n", confidence*100)
+	p("Medians over repeats; throughput as median ± the %.0f%% confidence interval (benchstat style: ± ∞ when there are too few repeats for one). Errors (per operation), false accepts and false rejects are summed over repeats. Exposure p99 is the time from a revocation to the last accepted replay of that credential. Round trips and local look-ups per validation are counted during the run (a go-redis hook; the in-process stores' own counters; cached reads are not round trips); the declared figure is what each backend says of its design (`authbench list`). CPU µs per validation is authbench's own CPU time (validator and load generator together, getrusage) and, after +, the redis-server's (INFO cpu), over the load; cores per 100k validations/s = µs ÷ 10.%s\n\n", confidence*100, cpuChartRef(figs))
 	for _, pt := range v.points {
 		p("### %s\n\n", pointLabel(pt))
 		p("| backend | runs | validations/s | p50 | p99 | p99.9 | errors | false accepts | false rejects | exposure p99 | token bytes | round trips/validation (counted) | local look-ups/validation (counted) | store look-ups/validation (declared) | CPU µs/validation |\n")
@@ -187,6 +187,17 @@ func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips
 		p("\n")
 	}
 	return bw.Flush()
+}
+
+// cpuChartRef points from the results table to the chart that sets CPU
+// cost against exposure, when it was drawn.
+func cpuChartRef(figs []*figure.Figure) string {
+	for _, f := range figs {
+		if f.Name == "tradeoff-cpu" {
+			return fmt.Sprintf(" The chart *%s* below sets the CPU cost against the exposure of revoked credentials.", f.Title)
+		}
+	}
+	return ""
 }
 
 // whatWasRun summarises the plan: backends × points × repeats, the model

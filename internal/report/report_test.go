@@ -96,7 +96,7 @@ func TestCharts(t *testing.T) {
 	if len(skips) != 0 {
 		t.Errorf("charts skipped on the full fixture: %v", skips)
 	}
-	want := []string{"latency-spectrum", "throughput", "percentiles", "sweep-load-clients", "revocation", "tradeoff", "timeline", "token-size"}
+	want := []string{"latency-spectrum", "throughput", "percentiles", "sweep-load-clients", "revocation", "tradeoff", "tradeoff-cpu", "timeline", "token-size"}
 	var names []string
 	for _, f := range figs {
 		names = append(names, f.Name)
@@ -195,7 +195,7 @@ func TestChartsSkipped(t *testing.T) {
 	for _, sk := range skips {
 		skipped = append(skipped, sk.Chart)
 	}
-	want := "latency spectrum,sweeps,revocation exposure,trade-off,timeline,token size"
+	want := "latency spectrum,sweeps,revocation exposure,trade-off,CPU trade-off,timeline,token size"
 	if strings.Join(skipped, ",") != want {
 		t.Errorf("skipped = %v, want %s", skipped, want)
 	}
