@@ -19,6 +19,7 @@ type virtualClock struct{ oversleep time.Duration }
 func (virtualClock) Now() time.Time          { return time.Now() }
 func (virtualClock) Until(t time.Time)       { time.Sleep(time.Until(t)) }
 func (c virtualClock) Sleep(d time.Duration) { time.Sleep(d + c.oversleep) }
+func (virtualClock) Yield(t time.Time)       { time.Sleep(time.Until(t)) }
 
 // timed is a backend whose calls take fixed (virtual) times.
 type timed struct {
