@@ -45,7 +45,7 @@ type StepCosts struct {
 }
 
 // StepRounds is how many timed rounds each figure is the median of.
-const StepRounds = 5
+const StepRounds = 7
 
 // namedOp is one stage to time.
 type namedOp struct {
@@ -81,25 +81,17 @@ func MeasureSteps(ctx context.Context, node Strategy, budget time.Duration) (Ste
 	default:
 		return StepCosts{}, fmt.Errorf("steps: %T is not a token backend", node)
 	}
-	out := StepCosts{Rounds: StepRounds}
-	for _, s := range ops {
-		ns, n, err := timeOp(budget, s.op)
-		if err != nil {
-			return StepCosts{}, fmt.Errorf("steps: %s: %w", s.name, err)
-		}
-		out.Steps = append(out.Steps, ValidationStep{Name: s.name, NSPerOp: ns})
-		out.Calls += n
-	}
-	var n int64
-	if out.VerifyNSPerOp, n, err = timeOp(budget, verify); err != nil {
-		return StepCosts{}, fmt.Errorf("steps: whole verification: %w", err)
-	}
-	out.Calls += n
 	validate := func() error { return node.Validate(ctx, tok) }
-	if out.ValidateNSPerOp, n, err = timeOp(budget, validate); err != nil {
-		return StepCosts{}, fmt.Errorf("steps: Validate: %w", err)
+	ops = append(ops, namedOp{"whole verification", verify}, namedOp{"Validate", validate})
+	ns, calls, err := timeOps(budget, ops)
+	if err != nil {
+		return StepCosts{}, fmt.Errorf("steps: %w", err)
 	}
-	out.Calls += n
+	out := StepCosts{Rounds: StepRounds, Calls: calls}
+	for i, s := range ops[:len(ops)-2] {
+		out.Steps = append(out.Steps, ValidationStep{Name: s.name, NSPerOp: ns[i]})
+	}
+	out.VerifyNSPerOp, out.ValidateNSPerOp = ns[len(ops)-2], ns[len(ops)-1]
 	return out, nil
 }
 
@@ -123,51 +115,60 @@ func codecOf(node Strategy) any {
 	return nil
 }
 
-// timeOp calls op in batches: one batch grows until it lasts budget /
-// StepRounds, then StepRounds batches of that size are timed and the median
-// of their mean times is returned, with the number of calls made.
-func timeOp(budget time.Duration, op func() error) (float64, int64, error) {
-	if err := op(); err != nil {
-		return 0, 1, err
-	}
-	calls := int64(1)
-	batch := func(n int) (time.Duration, error) {
+// timeOps times each op in batches: each op's batch grows until it lasts
+// budget / StepRounds, then StepRounds rounds time one batch of every op in
+// turn, so that a busy moment of the machine falls on several ops of one
+// round rather than on every round of one op. Each op's figure is the
+// median over rounds of its mean time per call; calls counts every call.
+func timeOps(budget time.Duration, ops []namedOp) ([]float64, int64, error) {
+	var calls int64
+	batch := func(op namedOp, n int) (time.Duration, error) {
 		start := time.Now()
 		for range n {
-			if err := op(); err != nil {
-				return 0, err
+			if err := op.op(); err != nil {
+				return 0, fmt.Errorf("%s: %w", op.name, err)
 			}
 		}
 		calls += int64(n)
 		return time.Since(start), nil
 	}
 	per := max(budget/StepRounds, time.Microsecond)
-	n := 1
-	for {
-		d, err := batch(n)
-		if err != nil {
-			return 0, calls, err
+	sizes := make([]int, len(ops))
+	for i, op := range ops {
+		n := 1
+		for {
+			d, err := batch(op, n)
+			if err != nil {
+				return nil, calls, err
+			}
+			if d >= per || n >= 1<<24 {
+				break
+			}
+			// Grow towards the target, at most 10× at a time.
+			grow := 10.0
+			if d > 0 {
+				grow = min(grow, 1.2*float64(per)/float64(d))
+			}
+			n = max(n+1, int(float64(n)*grow))
 		}
-		if d >= per || n >= 1<<24 {
-			break
-		}
-		// Grow towards the target, at most 10× at a time.
-		grow := 10.0
-		if d > 0 {
-			grow = min(grow, 1.2*float64(per)/float64(d))
-		}
-		n = max(n+1, int(float64(n)*grow))
+		sizes[i] = n
 	}
-	samples := make([]float64, StepRounds)
-	for i := range samples {
-		d, err := batch(n)
-		if err != nil {
-			return 0, calls, err
+	samples := make([][]float64, len(ops))
+	for range StepRounds {
+		for i, op := range ops {
+			d, err := batch(op, sizes[i])
+			if err != nil {
+				return nil, calls, err
+			}
+			samples[i] = append(samples[i], float64(d.Nanoseconds())/float64(sizes[i]))
 		}
-		samples[i] = float64(d.Nanoseconds()) / float64(n)
 	}
-	slices.Sort(samples)
-	return samples[len(samples)/2], calls, nil
+	out := make([]float64, len(ops))
+	for i, s := range samples {
+		slices.Sort(s)
+		out[i] = s[len(s)/2]
+	}
+	return out, calls, nil
 }
 
 // signatureStep names the signature check of alg with the key's size.

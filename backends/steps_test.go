@@ -20,34 +20,41 @@ func TestMeasureSteps(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			s := openTest(t, name, 0)
-			got, err := MeasureSteps(context.Background(), s, 5*time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got.Steps) < 5 || got.Rounds != StepRounds || got.Calls < int64(len(got.Steps)+2)*StepRounds {
-				t.Fatalf("%+v", got)
-			}
-			sum := 0.0
-			var sig, check string
-			for _, st := range got.Steps {
-				if st.NSPerOp <= 0 || st.Name == "" {
-					t.Errorf("step %+v", st)
+			// Timings on a busy machine: the sum must come out close to the
+			// whole in one of three measurements.
+			var ratios []float64
+			for range 3 {
+				got, err := MeasureSteps(context.Background(), s, 5*time.Millisecond)
+				if err != nil {
+					t.Fatal(err)
 				}
-				sum += st.NSPerOp
-				if strings.Contains(st.Name, "signature:") || strings.HasPrefix(st.Name, "decrypt:") {
-					sig = st.Name
+				if len(got.Steps) < 5 || got.Rounds != StepRounds || got.Calls < int64(len(got.Steps)+2)*StepRounds {
+					t.Fatalf("%+v", got)
 				}
+				sum, sig := 0.0, ""
+				for _, st := range got.Steps {
+					if st.NSPerOp <= 0 || st.Name == "" {
+						t.Errorf("step %+v", st)
+					}
+					sum += st.NSPerOp
+					if strings.Contains(st.Name, "signature:") || strings.HasPrefix(st.Name, "decrypt:") {
+						sig = st.Name
+					}
+				}
+				last := got.Steps[len(got.Steps)-1].Name
+				if sig == "" || !strings.HasPrefix(got.Steps[0].Name, "size limit") || !strings.HasPrefix(last, "claims:") && !strings.HasPrefix(last, "inner JWS claims:") {
+					t.Fatalf("steps out of order or missing: %+v", got.Steps)
+				}
+				if got.ValidateNSPerOp <= 0 || got.VerifyNSPerOp <= 0 {
+					t.Fatalf("verify %v ns, Validate %v ns", got.VerifyNSPerOp, got.ValidateNSPerOp)
+				}
+				r := sum / got.VerifyNSPerOp
+				if r >= 0.5 && r <= 2 {
+					return
+				}
+				ratios = append(ratios, r)
 			}
-			check = got.Steps[0].Name
-			if sig == "" || !strings.HasPrefix(check, "size limit") || !strings.HasPrefix(got.Steps[len(got.Steps)-1].Name, "inner JWS claims") && !strings.HasPrefix(got.Steps[len(got.Steps)-1].Name, "claims:") {
-				t.Errorf("steps out of order or missing: %+v", got.Steps)
-			}
-			if r := sum / got.VerifyNSPerOp; r < 0.33 || r > 3 {
-				t.Errorf("steps sum to %.0f ns, whole verification %.0f ns (ratio %.2f)", sum, got.VerifyNSPerOp, r)
-			}
-			if got.ValidateNSPerOp <= 0 {
-				t.Errorf("Validate: %v ns", got.ValidateNSPerOp)
-			}
+			t.Errorf("the steps' sum over the whole verification came out at %.2f in three measurements, never within 0.5..2", ratios)
 		})
 	}
 }
