@@ -53,8 +53,9 @@ type namedOp struct {
 	op   func() error
 }
 
-// MeasureSteps logs one user in on node (a node of a token backend opened
-// with the real clock), then times each stage of validating that token,
+// MeasureSteps logs one user in on node (a node of a token backend whose
+// clock keeps the token valid for the whole measurement, which takes
+// longer than a short token.ttl), then times each stage of validating that token,
 // the whole verification and Validate, spending about 2×budget on each.
 // The token must pass every stage: a stage that fails is an error.
 func MeasureSteps(ctx context.Context, node Strategy, budget time.Duration) (StepCosts, error) {

@@ -163,6 +163,7 @@ func WriteMarkdown(w io.Writer, s *results.Summary, figs []*figure.Figure, skips
 	}
 
 	writeWire(p, s)
+	writeQuestions(p, s, v)
 
 	p("## Charts\n\n")
 	for _, f := range figs {

@@ -81,6 +81,7 @@ func (r *runner) steps(ctx context.Context, pr scenarios.Run) *results.Steps {
 	if err != nil {
 		return &results.Steps{Error: "validation steps not timed: " + err.Error()}
 	}
+	env.Now = stepsClock(pr.Scenario.Token.TTL, time.Now())
 	node, err := r.open(pr.Backend, env)
 	if err != nil {
 		return &results.Steps{Error: "validation steps not timed: " + err.Error()}
@@ -91,4 +92,25 @@ func (r *runner) steps(ctx context.Context, pr scenarios.Run) *results.Steps {
 		return &results.Steps{Error: "validation steps not timed: " + err.Error()}
 	}
 	return results.NewSteps(c)
+}
+
+// stepsClock is the clock of the node whose steps are timed: the timing
+// lasts longer than a short token.ttl, so the clock stands still at one
+// instant when a token issued then is valid, and still reads the real
+// clock on every call so that each step pays what a clock read costs. exp
+// is written in whole seconds (golang-jwt truncates it): the instant is a
+// whole second for a lifetime of a second or more, and half a lifetime
+// before the next whole second for a shorter one.
+func stepsClock(ttl time.Duration, now time.Time) func() time.Time {
+	if ttl <= 0 {
+		ttl = backends.DefaultToken.TTL
+	}
+	at := now.Truncate(time.Second)
+	if ttl < time.Second {
+		at = at.Add(time.Second - ttl/2)
+	}
+	return func() time.Time {
+		_ = time.Now()
+		return at
+	}
 }
