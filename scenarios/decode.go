@@ -367,7 +367,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, o origi
 	}
 	names, idx := fieldNames(v.Type())
 	if hook != nil {
-		names = append(names, "sweep")
+		names = append(names, "sweep", "extra")
 	}
 	seen := map[string]origin{}
 	for _, mv := range entries {

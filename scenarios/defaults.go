@@ -48,7 +48,8 @@ const (
 	MaxRedisDelay  = time.Second // redis.latency and redis.jitter
 	MaxBackends    = 100
 	MaxSweepValues = 1000  // values of one sweep axis
-	MaxRuns        = 10000 // backends × points × repeats
+	MaxRuns        = 10000 // backends × points × repeats, extra points included
+	MaxExtraPoints = 100   // entries of extra:
 )
 
 // SetupAllowance is the rough time EstimateDuration adds per run for

@@ -88,8 +88,8 @@ func ParseBytes(name string, data []byte) (*Scenario, error) {
 	d := &decoder{file: name, origins: s.origins}
 	root := d.at(body, top)
 	s.origins[""] = root
-	var sweep *ast.MappingValueNode
-	var sweepAt origin
+	var sweep, extra *ast.MappingValueNode
+	var sweepAt, extraAt origin
 	hook := func(key string, mv *ast.MappingValueNode, ko origin) (bool, error) {
 		switch key {
 		case "options":
@@ -98,6 +98,10 @@ func ParseBytes(name string, data []byte) (*Scenario, error) {
 			// Sweep values are checked against the finished base scenario,
 			// whatever the order of the keys in the file.
 			sweep, sweepAt = mv, ko
+			return true, nil
+		case "extra":
+			// So are extra points, against the backends list too.
+			extra, extraAt = mv, ko
 			return true, nil
 		}
 		return false, nil
@@ -113,6 +117,11 @@ func ParseBytes(name string, data []byte) (*Scenario, error) {
 	}
 	if sweep != nil {
 		if err := d.decodeSweep(s, sweep.Value, sweepAt); err != nil {
+			return nil, err
+		}
+	}
+	if extra != nil {
+		if err := d.decodeExtra(s, extra.Value, extraAt); err != nil {
 			return nil, err
 		}
 	}

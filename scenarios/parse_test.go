@@ -29,7 +29,7 @@ func TestRefusals(t *testing.T) {
 		{"rate without a request", base + "duration: 10s\nload: {model: open, rate: 0.0000001}\n", "t.yaml:4:27: load.rate: 1e-07/s gives no request in the 10s window (rate × duration must be at least 1)"},
 		{"revocation rate without a logout", base + "duration: 1s\nwarmup: 0s\nrevocation: {rate: 0.5}\n", "t.yaml:5:20: revocation.rate: 0.5/s gives no logout in the 1s run (rate × (warmup + duration) must be at least 1)"},
 		{"bare duration", base + "duration: 10\n", `t.yaml:3:11: duration: a duration needs a unit: write "10s" or "10ms", not the bare number 10`},
-		{"not top level", base + "think: 1s\n", `t.yaml:3:1: unknown field "think" (known: attack, backends, cluster, credential, csrf, description, duration, http, keys, load, max_error_share, name, options, redis, repeat, require, revocation, seed, sweep, token, transport, users, warmup)`},
+		{"not top level", base + "think: 1s\n", `t.yaml:3:1: unknown field "think" (known: attack, backends, cluster, credential, csrf, description, duration, extra, http, keys, load, max_error_share, name, options, redis, repeat, require, revocation, seed, sweep, token, transport, users, warmup)`},
 		{"duration text", base + "warmup: soon\n", `t.yaml:3:9: warmup: invalid duration "soon" (write it like "10s", "1m30s" or "250ms")`},
 		{"duration too long", base + "duration: 25h\n", "t.yaml:3:11: duration: must be at most 24h, got 25h"},
 		{"negative warmup", base + "warmup: -1s\n", "t.yaml:3:9: warmup: must be >= 0, got -1s"},

@@ -15,23 +15,35 @@ import (
 // Points are the cartesian product of the sweep axes, the first axis
 // outermost; within a point, repeats are interleaved across backends
 // (A B C A B C, never A A A B B B) so that drift of the machine during a
-// run does not favour one backend. Each Run.Scenario is a private deep
-// copy with its point applied and no sweep left.
+// run does not favour one backend. The extra points follow the grid, in
+// file order, each with its own backends and repeats, interleaved the same
+// way. Each Run.Scenario is a private deep copy with its point applied and
+// no sweep left.
 func Plan(s *Scenario) ([]Run, error) {
-	points, err := s.points()
+	points, err := s.allPoints()
 	if err != nil {
 		return nil, err
 	}
-	runs := make([]Run, 0, len(points)*s.Repeat*len(s.Backends))
+	var runs []Run
 	for _, p := range points {
-		for r := 1; r <= s.Repeat; r++ {
-			for _, b := range s.Backends {
+		bs, repeat := s.Backends, s.Repeat
+		var extra []string
+		if p.extra > 0 {
+			e := s.Extra[p.extra-1]
+			bs, repeat = s.extraBackends(e), s.extraRepeat(e)
+			for _, q := range e.Set {
+				extra = append(extra, q.Path)
+			}
+		}
+		for r := 1; r <= repeat; r++ {
+			for _, b := range bs {
 				runs = append(runs, Run{
 					Index:    len(runs),
 					Backend:  b,
 					Point:    p.params,
 					Repeat:   r,
 					Scenario: p.scenario.clone(),
+					Extra:    extra,
 				})
 			}
 		}
@@ -86,6 +98,20 @@ func (s *Scenario) Points() int {
 type point struct {
 	params   []Param
 	scenario *Scenario
+	extra    int // from 1: the extra point it is; 0: a point of the grid
+}
+
+// allPoints is the grid's points, then the extra points.
+func (s *Scenario) allPoints() ([]point, error) {
+	grid, err := s.points()
+	if err != nil {
+		return nil, err
+	}
+	extra, err := s.extraPoints(grid)
+	if err != nil {
+		return nil, err
+	}
+	return append(grid, extra...), nil
 }
 
 // points applies every combination of sweep values to a copy of s and
@@ -99,7 +125,7 @@ func (s *Scenario) points() ([]point, error) {
 	idx := make([]int, len(s.Sweep)) // odometer, last axis fastest
 	for range n {
 		c := s.clone()
-		c.Sweep = nil
+		c.Sweep, c.Extra = nil, nil
 		params := make([]Param, len(s.Sweep))
 		for i, a := range s.Sweep {
 			j := idx[i]
@@ -115,7 +141,7 @@ func (s *Scenario) points() ([]point, error) {
 		if err := c.Validate(); err != nil {
 			return nil, err
 		}
-		out = append(out, point{params, c})
+		out = append(out, point{params: params, scenario: c})
 		for i := len(idx) - 1; i >= 0; i-- {
 			idx[i]++
 			if idx[i] < len(s.Sweep[i].Values) {
@@ -136,6 +162,12 @@ func (s *Scenario) checkSize() error {
 			"the plan is too large: %d backends × %s points × %d repeats exceeds %d runs",
 			len(s.Backends), pointsText(p), s.Repeat, MaxRuns)
 	}
+	for i, e := range s.Extra {
+		runs += len(s.extraBackends(e)) * s.extraRepeat(e)
+		if runs > MaxRuns {
+			return e.at.errorf("extra[%d]: the plan is too large: with the extra points up to this one it exceeds %d runs", i, MaxRuns)
+		}
+	}
 	return nil
 }
 
@@ -148,9 +180,10 @@ func pointsText(p int) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// validatePoints checks that every sweep point is a valid scenario.
+// validatePoints checks that every sweep point and every extra point is a
+// valid scenario.
 func (s *Scenario) validatePoints() error {
-	_, err := s.points()
+	_, err := s.allPoints()
 	return err
 }
 
@@ -170,6 +203,17 @@ func (s *Scenario) clone() *Scenario {
 			Values:  slices.Clone(a.Values),
 			nodes:   slices.Clone(a.nodes), // parsed nodes are never modified
 			origins: slices.Clone(a.origins),
+		})
+	}
+	c.Extra = nil
+	for _, e := range s.Extra {
+		c.Extra = append(c.Extra, ExtraPoint{
+			Set:      slices.Clone(e.Set),
+			Backends: slices.Clone(e.Backends),
+			Repeat:   e.Repeat,
+			nodes:    slices.Clone(e.nodes),
+			origins:  slices.Clone(e.origins),
+			at:       e.at,
 		})
 	}
 	c.origins = maps.Clone(s.origins)

@@ -46,6 +46,8 @@ type Scenario struct {
 	Options map[string]backends.Options `yaml:"options"`
 	// Sweep lists the swept dotted paths in file order.
 	Sweep []Axis `yaml:"-"`
+	// Extra lists the points run besides the sweep's grid (extra.go).
+	Extra []ExtraPoint `yaml:"-"`
 
 	// File is the path the scenario was read from ("" for built-in ones).
 	File string `yaml:"-"`
@@ -97,4 +99,7 @@ type Run struct {
 	Point    []Param   // the swept values, in sweep order (empty without a sweep)
 	Repeat   int       // from 1
 	Scenario *Scenario // the scenario with the point applied
+	// Extra lists, for a run at an extra point, the paths that point sets
+	// in file order; nil for the runs of the sweep's grid.
+	Extra []string
 }

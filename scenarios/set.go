@@ -32,7 +32,7 @@ func (ov Override) flag() string {
 // flow value ("64", "2ms", "[noop, jwt-hs256]"; "a,b" also works for a
 // list of names). A path under "sweep." replaces or adds that sweep axis
 // ("sweep.load.clients=[1,4]"). Setting a swept path removes its sweep:
-// the command line wins. set does not validate the result, so that
+// the command line wins. "extra=[]" (or "extra=") drops the extra points. set does not validate the result, so that
 // several related fields can be changed one at a time; ApplySets does.
 func set(s *Scenario, ov Override) error {
 	path, value := ov.Path, ov.Value
@@ -50,6 +50,15 @@ func set(s *Scenario, ov Override) error {
 	}
 	if path == "sweep" {
 		return o.errorf("set one axis at a time, e.g. --set sweep.load.clients=[1,4,16]")
+	}
+	if path == "extra" || strings.HasPrefix(path, "extra.") {
+		// Extra points are written in the file; the command line can only
+		// drop them (a quick run of the grid alone).
+		if seq, ok := node.(*ast.SequenceNode); path == "extra" && (ok && len(seq.Values) == 0 || isNullNode(node)) {
+			s.Extra = nil
+			return nil
+		}
+		return o.errorf("extra points are written in the scenario file; --set extra=[] removes them")
 	}
 	if err := applyNode(s, path, node, o, &value); err != nil {
 		return err
@@ -115,6 +124,11 @@ func parseValue(value string, o origin) (ast.Node, error) {
 		return ast.Null(token.New("null", "", &token.Position{})), nil
 	}
 	return body, nil
+}
+
+func isNullNode(n ast.Node) bool {
+	_, null := n.(*ast.NullNode)
+	return null
 }
 
 func stringToken(s string) *token.Token {

@@ -59,9 +59,8 @@ func checkOne(file string, sets []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s: ok — %s (%s × %s × %s), about %s",
-		file, plural(len(runs), "run"), plural(len(s.Backends), "backend"),
-		plural(s.Points(), "point"), plural(s.Repeat, "repeat"),
+	return fmt.Sprintf("%s: ok — %s (%s), about %s",
+		file, plural(len(runs), "run"), s.Shape(),
 		scenarios.RoughDuration(scenarios.EstimateDuration(runs))), nil
 }
 

@@ -310,7 +310,7 @@ func (v *view) sweepFigures() ([]*figure.Figure, []Skip) {
 		// The points along this axis: every other coordinate at its
 		// headline value.
 		var along []string
-		for _, pt := range v.points {
+		for _, pt := range v.gridPoints() {
 			vals := v.pointValues(pt)
 			same := true
 			for j := range vals {

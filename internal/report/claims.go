@@ -469,7 +469,9 @@ func (v *view) cutOffByRun() string {
 		return ""
 	}
 	note := fmt.Sprintf(" (token.ttl %s outlives the %.3g s runs: these windows end with the run, not with the token's expiry", ttl, r.DurationS)
-	if !slices.Contains(v.s.Sweep, "token.ttl") {
+	if short := v.shortTTLPoint(); short != nil {
+		note += fmt.Sprintf("; at %s tokens expire within the run: see the refresh claim", short.point)
+	} else if !slices.Contains(v.s.Sweep, "token.ttl") {
 		note += "; sweep token.ttl below the run length to see expiry, as scenarios/revocation.yaml does"
 	}
 	return note + ")"
@@ -622,13 +624,7 @@ func (v *view) claimRefresh() Claim {
 	c := Claim{Claim: "short-lived JWT + refresh tokens limit the damage",
 		Refutation: "at a token lifetime shorter than the run, revoked tokens of the refresh backend stay usable beyond that lifetime, or it logs users in as often as a plain short-lived JWT"}
 	ttls := v.ttlPoints()
-	var short *ttlPoint
-	for i := range ttls {
-		if r := v.pointRun(ttls[i].point); r != nil && ttls[i].d.Seconds() < r.DurationS {
-			short = &ttls[i]
-			break
-		}
-	}
+	short := v.shortTTLPoint()
 	if short == nil {
 		c.Verdict, c.Evidence = NotMeasured, "needs a token.ttl shorter than the runs, so that tokens expire and are refreshed (see scenarios/revocation.yaml)"
 		return c
@@ -691,6 +687,18 @@ func (v *view) claimRefresh() Claim {
 		c.Verdict = Supported
 	}
 	return c
+}
+
+// shortTTLPoint is the point of ttlPoints with the shortest token lifetime
+// below the run length, or nil.
+func (v *view) shortTTLPoint() *ttlPoint {
+	ttls := v.ttlPoints()
+	for i := range ttls {
+		if r := v.pointRun(ttls[i].point); r != nil && ttls[i].d.Seconds() < r.DurationS {
+			return &ttls[i]
+		}
+	}
+	return nil
 }
 
 // ttlPoint is a parameter point and its token lifetime.

@@ -28,8 +28,12 @@ type view struct {
 	info     map[string]results.BackendInfo
 	// colorIndex is a backend's position in Summary.Backends: its colour.
 	colorIndex map[string]int
-	// points lists the parameter points in sweep order, numerically sorted.
+	// points lists the parameter points in sweep order, numerically sorted,
+	// then the extra points in run order.
 	points []string
+	// extra marks the extra points: outside the sweep's grid, run by some
+	// backends only (scenario extra:).
+	extra map[string]bool
 	// headline is the point the single-point charts show: see headlinePoint.
 	headline string
 	runs     map[string]map[string][]*results.Run // point → backend → runs by repeat
@@ -44,6 +48,7 @@ func newView(s *results.Summary) *view {
 		info:       map[string]results.BackendInfo{},
 		colorIndex: map[string]int{},
 		runs:       map[string]map[string][]*results.Run{},
+		extra:      map[string]bool{},
 		stats:      map[string]map[string]*stat{},
 	}
 	for i, b := range s.Backends {
@@ -69,6 +74,7 @@ func newView(s *results.Summary) *view {
 			v.runs[r.Point] = map[string][]*results.Run{}
 			v.points = append(v.points, r.Point)
 			pointValues[r.Point] = v.sweepValues(r)
+			v.extra[r.Point] = len(r.Extra) > 0
 		}
 		v.runs[r.Point][r.Backend] = append(v.runs[r.Point][r.Backend], r)
 	}
@@ -83,6 +89,9 @@ func newView(s *results.Summary) *view {
 		}
 	}
 	sort.SliceStable(v.points, func(i, j int) bool {
+		if xi, xj := v.extra[v.points[i]], v.extra[v.points[j]]; xi || xj {
+			return !xi && xj // the grid first; extra points keep their order
+		}
 		a, b := pointValues[v.points[i]], pointValues[v.points[j]]
 		for k := 0; k < len(a) && k < len(b); k++ {
 			if c := compareValues(a[k], b[k]); c != 0 {
@@ -91,8 +100,10 @@ func newView(s *results.Summary) *view {
 		}
 		return len(a) < len(b)
 	})
-	if len(v.points) > 0 {
-		v.headline = headlinePoint(v.points)
+	if grid := v.gridPoints(); len(grid) > 0 {
+		v.headline = headlinePoint(grid)
+	} else if len(v.points) > 0 {
+		v.headline = headlinePoint(v.points) // a shard of extra points only
 	}
 	for p, byBackend := range v.runs {
 		v.stats[p] = map[string]*stat{}
@@ -108,8 +119,21 @@ func newView(s *results.Summary) *view {
 // throughput, percentiles, revocation, trade-off, timeline, token size)
 // show: the last point of the sorted sweep, where every swept parameter is
 // at its largest value — the heaviest setting the scenario asks for. A run
-// without a sweep has a single point, which is the headline.
+// without a sweep has a single point, which is the headline. Extra points
+// are never the headline: they run only some backends.
 func headlinePoint(sorted []string) string { return sorted[len(sorted)-1] }
+
+// gridPoints lists the points of the sweep's grid, sorted: every point
+// but the extra ones.
+func (v *view) gridPoints() []string {
+	var out []string
+	for _, pt := range v.points {
+		if !v.extra[pt] {
+			out = append(out, pt)
+		}
+	}
+	return out
+}
 
 // headlineRule says in words what headlinePoint does, for the report.
 const headlineRule = "the last point of the sweep, with every swept parameter at its largest value"

@@ -204,17 +204,13 @@ func cpuChartRef(figs []*figure.Figure) string {
 // whatWasRun summarises the plan: backends × points × repeats, the model
 // and the sweep.
 func (v *view) whatWasRun() string {
-	repeats := 0
 	models := map[string]bool{}
 	for _, r := range v.s.Runs {
-		if r.Repeat > repeats {
-			repeats = r.Repeat
-		}
 		if r.Model != "" {
 			models[r.Model] = true
 		}
 	}
-	out := fmt.Sprintf("%d backends × %d parameter points × %d repeats = %d runs", len(v.backends), len(v.points), repeats, len(v.s.Runs))
+	out := v.planShape()
 	if ms := sortedKeys(models); len(ms) > 0 {
 		out += ", " + strings.Join(ms, "/") + " model"
 	}
@@ -277,7 +273,7 @@ func (v *view) warnings() []string {
 	// it needs.
 	minN := math.MaxInt
 	var need string
-	for _, pt := range v.points {
+	for _, pt := range v.gridPoints() { // extra points state their repeats in the plan line
 		for _, b := range v.backends {
 			if st, ok := v.stats[pt][b]; ok && st.n < minN {
 				minN = st.n

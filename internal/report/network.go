@@ -48,7 +48,7 @@ func (v *view) latencyGroups() ([]latencyGroup, bool) {
 	}
 	byLabel := map[string]*latencyGroup{}
 	var order []string
-	for _, pt := range v.points {
+	for _, pt := range v.gridPoints() {
 		vals := v.pointValues(pt)
 		if len(vals) <= k {
 			continue

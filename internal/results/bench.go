@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,8 +26,8 @@ const BenchFile = "bench.txt"
 // p99-ns the 99th percentile of validate latency.
 //
 // The name's sub-benchmark parts are the swept parameters (last path
-// element, or the whole dotted path when two swept paths share it); without
-// a sweep, the load's clients (closed model) or rate (open model), so that
+// element, or the whole dotted path when two swept paths share it), and at
+// an extra point the parameters it sets beyond them; without a sweep, the load's clients (closed model) or rate (open model), so that
 // lines always say at which load they were measured.
 func WriteBench(w io.Writer, s *Summary) error {
 	bw := bufio.NewWriter(w)
@@ -34,7 +35,7 @@ func WriteBench(w io.Writer, s *Summary) error {
 	fmt.Fprintf(bw, "goarch: %s\n", benchValue(s.Machine.Arch))
 	fmt.Fprintf(bw, "cpu: %s\n", cpuLine(s.Machine))
 	fmt.Fprintf(bw, "pkg: authbench\n")
-	names := benchKeyNames(s.Sweep)
+	names := benchKeyNames(namedPaths(s))
 	suffix := ""
 	if s.Machine.GOMAXPROCS > 1 {
 		// As `go test -bench` does, so benchstat reads GOMAXPROCS.
@@ -45,12 +46,13 @@ func WriteBench(w io.Writer, s *Summary) error {
 		var name strings.Builder
 		name.WriteString("BenchmarkValidate/backend=")
 		name.WriteString(benchValue(r.Backend))
-		if len(s.Sweep) > 0 {
-			for _, path := range s.Sweep {
-				fmt.Fprintf(&name, "/%s=%s", names[path], benchValue(r.Params[path]))
+		if len(s.Sweep) == 0 {
+			if key, val := loadParam(r); key != "" && !slices.Contains(r.Extra, "load."+key) {
+				fmt.Fprintf(&name, "/%s=%s", key, benchValue(val))
 			}
-		} else if key, val := loadParam(r); key != "" {
-			fmt.Fprintf(&name, "/%s=%s", key, benchValue(val))
+		}
+		for _, path := range runPaths(s, r) {
+			fmt.Fprintf(&name, "/%s=%s", names[path], benchValue(r.Params[path]))
 		}
 		name.WriteString(suffix)
 		op := r.Ops[OpValidate]
@@ -61,6 +63,31 @@ func WriteBench(w io.Writer, s *Summary) error {
 			op.LatencyNS.P99)
 	}
 	return bw.Flush()
+}
+
+// runPaths lists the paths that name run r's point: the swept paths, then,
+// at an extra point, those it sets beyond them.
+func runPaths(s *Summary, r *Run) []string {
+	paths := s.Sweep
+	for _, p := range r.Extra {
+		if !slices.Contains(paths, p) {
+			paths = append(slices.Clip(paths), p)
+		}
+	}
+	return paths
+}
+
+// namedPaths lists every path that names some run's point.
+func namedPaths(s *Summary) []string {
+	paths := slices.Clone(s.Sweep)
+	for i := range s.Runs {
+		for _, p := range s.Runs[i].Extra {
+			if !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	return paths
 }
 
 // loadParam names the load of a run without a sweep: clients for the

@@ -58,3 +58,39 @@ func TestBenchNames(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchNamesExtraPoints: a run at an extra point is named by the
+// parameters it sets beyond the sweep too, so that benchstat never mixes
+// it with the grid's runs at the same swept values.
+func TestBenchNamesExtraPoints(t *testing.T) {
+	p := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	s := &Summary{Sweep: []string{"load.clients"}, Runs: []Run{
+		{Backend: "x", Model: "closed", Params: p("load.clients", "8", "token.ttl", "15m0s"), Ops: map[string]Op{}},
+		{Backend: "x", Model: "closed", Params: p("load.clients", "8", "token.ttl", "100ms"), Extra: []string{"load.clients", "token.ttl"}, Ops: map[string]Op{}},
+		{Backend: "x", Model: "closed", Params: p("load.clients", "8", "cluster.nodes", "3"), Extra: []string{"cluster.nodes", "load.clients"}, Ops: map[string]Op{}},
+	}}
+	var buf bytes.Buffer
+	if err := WriteBench(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nBenchmarkValidate/backend=x/clients=8 ", "\nBenchmarkValidate/backend=x/clients=8/ttl=100ms ", "\nBenchmarkValidate/backend=x/clients=8/nodes=3 "} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("got\n%s\nwant a line starting %q", buf.String(), want[1:])
+		}
+	}
+	// Without a sweep, the load stays named once.
+	s = &Summary{Runs: []Run{{Backend: "x", Model: "closed", Params: p("load.clients", "8", "token.ttl", "100ms"), Extra: []string{"token.ttl", "load.clients"}, Ops: map[string]Op{}}}}
+	buf.Reset()
+	if err := WriteBench(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\nBenchmarkValidate/backend=x/ttl=100ms/clients=8 "; !strings.Contains(buf.String(), want) {
+		t.Errorf("got\n%s\nwant a line starting %q", buf.String(), want[1:])
+	}
+}

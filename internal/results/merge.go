@@ -169,7 +169,7 @@ func mergeHeader(dirs []string, sums []*Summary) *Summary {
 func mergeRun(out string, dirs []string, runs []*Run) (Run, bool, error) {
 	f := runs[0]
 	m := Run{
-		ID: f.ID, Backend: f.Backend, Model: f.Model, Params: f.Params, Point: f.Point, Repeat: f.Repeat,
+		ID: f.ID, Backend: f.Backend, Model: f.Model, Params: f.Params, Point: f.Point, Extra: f.Extra, Repeat: f.Repeat,
 		Ops: map[string]Op{}, StoreLookupsPerValidate: f.StoreLookupsPerValidate, Token: f.Token,
 	}
 	inexact := false

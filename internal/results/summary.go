@@ -116,10 +116,15 @@ type Run struct {
 	Model   string            `json:"model"`
 	Params  map[string]string `json:"params"`
 	// Point is the swept part of Params as "path=value" pairs in sweep order
-	// ("" without a sweep); runs with the same Point are comparable.
-	Point     string  `json:"point"`
-	Repeat    int     `json:"repeat"`
-	DurationS float64 `json:"duration_s"`
+	// ("" without a sweep); runs with the same Point are comparable. At an
+	// extra point, the paths it sets beyond the swept ones follow.
+	Point string `json:"point"`
+	// Extra lists, for a run at one of the scenario's extra points (a point
+	// outside the sweep's grid, run by some backends), the paths that point
+	// sets, in file order; absent for the runs of the grid.
+	Extra     []string `json:"extra,omitempty"`
+	Repeat    int      `json:"repeat"`
+	DurationS float64  `json:"duration_s"`
 	// Ops holds validate, login, refresh and logout.
 	Ops map[string]Op `json:"ops"`
 	// ServiceNS is the validate latency from the actual start of each

@@ -30,6 +30,7 @@ func convert(res *load.Result, pr scenarios.Run, id string) *results.Run {
 		Model:        sc.Load.Model,
 		Params:       params(pr),
 		Point:        point(pr),
+		Extra:        pr.Extra,
 		Repeat:       pr.Repeat,
 		DurationS:    secs,
 		Ops:          map[string]results.Op{},
