@@ -175,6 +175,12 @@ func writeSteps(p func(string, ...any), v *view) {
 	}
 	p("\n")
 	for _, bi := range rows {
+		if line := stepsSentence(bi.Name, bi.Steps); line != "" {
+			p("- %s\n", line)
+		}
+	}
+	p("\n")
+	for _, bi := range rows {
 		st := bi.Steps
 		if st.Error != "" || len(st.Steps) == 0 {
 			continue
@@ -195,6 +201,33 @@ func writeSteps(p func(string, ...any), v *view) {
 	if len(missing) > 0 {
 		p("Not measured for %s (no step timings in summary.json).\n\n", strings.Join(missing, ", "))
 	}
+}
+
+// stepsSentence says, from the timings, what share of a backend's
+// validation its cryptography is and which step is the largest.
+func stepsSentence(name string, st *results.Steps) string {
+	if st == nil || st.Error != "" || len(st.Steps) == 0 {
+		return ""
+	}
+	sum, crypto := 0.0, 0.0
+	top := st.Steps[0]
+	for _, x := range st.Steps {
+		sum += x.NSPerOp
+		if cryptoStep(x.Name) {
+			crypto += x.NSPerOp
+		}
+		if x.NSPerOp > top.NSPerOp {
+			top = x
+		}
+	}
+	if sum <= 0 {
+		return ""
+	}
+	line := fmt.Sprintf("%s: the signature check or decryption is %s of the validation's steps", name, fmtPct(crypto/sum))
+	if cryptoStep(top.Name) {
+		return line + ", the largest of them."
+	}
+	return line + fmt.Sprintf("; the largest step is %s (%s).", top.Name, fmtPct(top.NSPerOp/sum))
 }
 
 // expiryRow is one backend at one point of the expiry section.
@@ -271,7 +304,7 @@ func writeExpiry(p func(string, ...any), v *view) {
 	}
 	p("\n")
 	if cutOff {
-		p("Where the token outlived the run (*cut off by the run*), no token expired: the exposure of a backend that cannot revoke is as long as the run let it be, and says nothing of token.ttl. A point with token.ttl shorter than the run measures the bound.\n\n")
+		p("Where the token outlived the run (*cut off by the run*), no token expired: the exposure of a backend that cannot revoke is as long as the run let it be, and says nothing of token.ttl. A point with token.ttl shorter than the run measures the bound (`scenarios/revocation.yaml` sweeps it).\n\n")
 	}
 	if !hasRefresh(rows) {
 		p("No backend refreshed a token in this run: refresh rate and cost are not measured (jwt-refresh with a token.ttl shorter than the run measures them).\n\n")
