@@ -139,31 +139,22 @@ var spectrumTicks = []struct {
 // 1/(1−p) axis, the way HdrHistogram plots do: each decade to the right is
 // one more nine.
 func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*figure.Figure, string) {
-	f := figure.New("latency-spectrum", "Validate latency by percentile"+v.at(v.headline), 1, 1)
-	p := f.Plots[0][0]
-	p.X.Label.Text = "percentile (log scale of 1/(1−p))"
-	p.Y.Label.Text = "validate latency (log scale)"
-	p.X.Scale = plot.LogScale{}
-	var ticks plot.ConstantTicks
-	for _, t := range spectrumTicks {
-		ticks = append(ticks, plot.Tick{Value: t.x, Label: t.label})
-	}
-	p.X.Tick.Marker = ticks
-	figure.UseLogDurations(&p.Y)
-	p.Add(plotter.NewGrid())
+	var notes []string
+	lines := map[string]plotter.XYs{}
+	var drawn []string
 	maxX := 2.0
 	clamped := false
 	for _, b := range v.headlineBackends() {
 		h, ok := hists[b]
 		if !ok {
-			f.Note("%s: no histogram log, not drawn.", b)
+			notes = append(notes, b+": no histogram log, not drawn.")
 			continue
 		}
 		// The tail is only known as far as the sample reaches: beyond
 		// 1/(1−p) = count there is less than one request per point.
 		limit := math.Min(1e5, float64(h.TotalCount()))
 		if limit < 2 {
-			f.Note("%s: too few validations for a spectrum.", b)
+			notes = append(notes, b+": too few validations for a spectrum.")
 			continue
 		}
 		var xys plotter.XYs
@@ -176,24 +167,60 @@ func (v *view) spectrumFigure(hists map[string]*hdrhistogram.Histogram) (*figure
 			xys = append(xys, plotter.XY{X: x, Y: y})
 		}
 		maxX = math.Max(maxX, xys[len(xys)-1].X)
-		l, err := plotter.NewLine(xys)
-		if err != nil {
-			continue
-		}
-		st := v.styleFor(b)
-		l.LineStyle = st.Line(vg.Points(1.6))
-		p.Add(l)
-		f.AddSeries(b, st, figure.KindLine)
+		lines[b] = xys
+		drawn = append(drawn, b)
 	}
-	if len(f.Series) == 0 {
+	if len(drawn) == 0 {
 		return nil, "no backend at the headline point has a validate histogram log"
 	}
-	p.X.Min, p.X.Max = 2, maxX
+	fs := v.facets(drawn)
+	f, panels := facetFigure("latency-spectrum", "Validate latency by percentile"+v.at(v.headline), fs, []string{""}, false)
+	f.Notes = notes
+	var ticks plot.ConstantTicks
+	for _, t := range spectrumTicks {
+		ticks = append(ticks, plot.Tick{Value: t.x, Label: t.label})
+	}
+	ps := column(panels, 0)
+	for _, p := range ps {
+		p.X.Label.Text = "percentile (log scale of 1/(1−p))"
+		p.Y.Label.Text = "validate latency (log scale)"
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = ticks
+		figure.UseLogDurations(&p.Y)
+		p.Add(plotter.NewGrid())
+	}
+	v.drawLines(f, ps, fs, lines, figure.KindLine, false)
+	for _, p := range ps {
+		p.X.Min, p.X.Max = 2, maxX
+	}
+	tidyLabels(f, fs)
 	if clamped {
 		f.Note("Latencies recorded as 0 are drawn at 1 ns (a log axis has no zero).")
 	}
-	f.Caption = fmt.Sprintf("Validate latency at every percentile from the merged histogram logs of all repeats%s; each step right adds a nine. %s", v.at(v.headline), v.latencyOrigin(v.headline))
+	f.Caption = fmt.Sprintf("Validate latency at every percentile from the merged histogram logs of all repeats%s; each step right adds a nine. %s%s", v.at(v.headline), v.latencyOrigin(v.headline), splitCaption(fs))
 	return f, ""
+}
+
+// tidyLabels keeps, in small multiples, the x axis label of the lowest
+// panel of each column and the y axis label of the first column only:
+// the axes are shared, and repeated labels would crowd the panels.
+func tidyLabels(f *figure.Figure, fs []facet) {
+	if !split(fs) {
+		return
+	}
+	for r, row := range f.Plots {
+		for c, p := range row {
+			if p == nil {
+				continue
+			}
+			if r+1 < len(f.Plots) && f.Plots[r+1][c] != nil {
+				p.X.Label.Text = ""
+			}
+			if c > 0 && f.Plots[r][0] != nil && f.Plots[r][0].Y.Label.Text == p.Y.Label.Text {
+				p.Y.Label.Text = ""
+			}
+		}
+	}
 }
 
 // latencyOrigin says where the latencies of the runs at point are measured
@@ -339,12 +366,19 @@ func (v *view) pointValues(pt string) []string {
 }
 
 func (v *view) sweepFigure(k int, path string, along []string) *figure.Figure {
-	f := figure.New("sweep-"+strings.ReplaceAll(path, ".", "-"), "Throughput and p99 against "+path, 1, 2)
-	thr, lat := f.Plots[0][0], f.Plots[0][1]
-	thr.Title.Text = "validate throughput"
-	lat.Title.Text = "validate latency p99"
-	lat.Y.Label.Text = "p99 (log scale)"
-	figure.UseLogDurations(&lat.Y)
+	var drawn []string
+	for _, b := range v.backends {
+		for _, pt := range along {
+			if _, ok := v.stats[pt][b]; ok {
+				drawn = append(drawn, b)
+				break
+			}
+		}
+	}
+	fs := v.facets(drawn)
+	f, panels := facetFigure("sweep-"+strings.ReplaceAll(path, ".", "-"), "Throughput and p99 against "+path, fs,
+		[]string{"validate throughput", "validate latency p99"}, false)
+	thrs, lats := column(panels, 0), column(panels, 1)
 
 	// Numeric values go on a numeric axis (log when they span a decade,
 	// as concurrency sweeps do); anything else on evenly spaced names.
@@ -366,26 +400,9 @@ func (v *view) sweepFigure(k int, path string, along []string) *figure.Figure {
 		}
 		min, max := xs[0], xs[len(xs)-1]
 		logX = min > 0 && max/min >= 8
-		for _, p := range []*plot.Plot{thr, lat} {
-			if logX {
-				p.X.Scale = plot.LogScale{}
-			}
-			var ticks plot.ConstantTicks
-			for i, x := range xs {
-				ticks = append(ticks, plot.Tick{Value: x, Label: labels[i]})
-			}
-			p.X.Tick.Marker = ticks
-		}
 	} else {
 		for i := range xs {
 			xs[i] = float64(i)
-		}
-	}
-	for _, p := range []*plot.Plot{thr, lat} {
-		p.X.Label.Text = xlabel
-		p.Add(plotter.NewGrid())
-		if !numeric {
-			figure.NominalX(p, labels, vg.Inch)
 		}
 	}
 	var all []float64
@@ -394,9 +411,32 @@ func (v *view) sweepFigure(k int, path string, along []string) *figure.Figure {
 			all = append(all, st.thr.Center)
 		}
 	}
-	figure.CountAxis(&thr.Y, "validations per second", all)
+	for _, p := range append(append([]*plot.Plot{}, thrs...), lats...) {
+		p.X.Label.Text = xlabel
+		p.Add(plotter.NewGrid())
+		if !numeric {
+			figure.NominalX(p, labels, vg.Inch)
+			continue
+		}
+		if logX {
+			p.X.Scale = plot.LogScale{}
+		}
+		var ticks plot.ConstantTicks
+		for i, x := range xs {
+			ticks = append(ticks, plot.Tick{Value: x, Label: labels[i]})
+		}
+		p.X.Tick.Marker = ticks
+	}
+	for _, p := range thrs {
+		figure.CountAxis(&p.Y, "validations/s", all)
+	}
+	for _, p := range lats {
+		p.Y.Label.Text = "p99 (log scale)"
+		figure.UseLogDurations(&p.Y)
+	}
 	dropped := false
-	for _, b := range v.backends {
+	thrLines, latLines := map[string]plotter.XYs{}, map[string]plotter.XYs{}
+	for _, b := range drawn {
 		var txy, lxy plotter.XYs
 		for i, pt := range along {
 			st, ok := v.stats[pt][b]
@@ -410,16 +450,11 @@ func (v *view) sweepFigure(k int, path string, along []string) *figure.Figure {
 				dropped = true
 			}
 		}
-		if len(txy) == 0 {
-			continue
-		}
-		sty := v.styleFor(b)
-		addLine(thr, txy, sty)
-		if len(lxy) > 0 {
-			addLine(lat, lxy, sty)
-		}
-		f.AddSeries(b, sty, figure.KindLinePoints)
+		thrLines[b], latLines[b] = txy, lxy
 	}
+	v.drawLines(f, thrs, fs, thrLines, figure.KindLinePoints, true)
+	v.drawLines(f, lats, fs, latLines, figure.KindLinePoints, true)
+	tidyLabels(f, fs)
 	if dropped {
 		f.Note("p99 values of 0 ns are not drawn (a log axis has no zero).")
 	}
@@ -434,7 +469,7 @@ func (v *view) sweepFigure(k int, path string, along []string) *figure.Figure {
 		}
 		others = " with " + strings.Join(fixed, ", ")
 	}
-	f.Caption = fmt.Sprintf("Median over repeats against %s%s.", path, others)
+	f.Caption = fmt.Sprintf("Median over repeats against %s%s.%s", path, others, splitCaption(fs))
 	return f
 }
 
@@ -877,46 +912,17 @@ func (v *view) timelineFigure() (*figure.Figure, string) {
 		// a time series and show nothing.
 		return nil, "the measured periods lasted under two seconds: one per-second point per run, no timeline"
 	}
-	rows := 2
-	if revs {
-		rows = 3
-	}
-	f := figure.New("timeline", "Timeline of the first repeat"+v.at(v.headline), rows, 1)
-	f.Height = vg.Length(rows) * 2.4 * vg.Inch
-	thr, lat := f.Plots[0][0], f.Plots[1][0]
-	thr.Title.Text = "validate throughput per second"
-	lat.Title.Text = "validate latency p99 per second"
-	lat.Y.Label.Text = "p99 (log scale)"
-	figure.UseLogDurations(&lat.Y)
-	var all []float64
-	for _, r := range runs {
-		for _, s := range r.Timeline {
-			all = append(all, s.ThroughputPerS)
-		}
-	}
-	figure.CountAxis(&thr.Y, "validations/s", all)
-	var rev *plot.Plot
-	if revs {
-		rev = f.Plots[2][0]
-		rev.Title.Text = "revocations (logouts) per second"
-		rev.Y.Label.Text = "logouts/s"
-		rev.Y.Tick.Marker = figure.CountTicks{}
-	}
-	for i := range f.Plots {
-		f.Plots[i][0].Add(plotter.NewGrid())
-	}
-	// Only the bottom panel names the shared x axis.
-	f.Plots[rows-1][0].X.Label.Text = "seconds since the start of the measured period"
-	dropped := false
-	revSeries := map[string]plotter.XYs{}
+	var drawn []string
 	for _, b := range v.headlineBackends() {
-		r, ok := runs[b]
-		if !ok {
-			continue
+		if _, ok := runs[b]; ok {
+			drawn = append(drawn, b)
 		}
-		sty := v.styleFor(b)
+	}
+	dropped := false
+	thrLines, latLines, revLines := map[string]plotter.XYs{}, map[string]plotter.XYs{}, map[string]plotter.XYs{}
+	for _, b := range drawn {
 		var txy, lxy, rxy plotter.XYs
-		for _, s := range r.Timeline {
+		for _, s := range runs[b].Timeline {
 			x := float64(s.T)
 			txy = append(txy, plotter.XY{X: x, Y: s.ThroughputPerS})
 			if s.P99NS > 0 {
@@ -926,31 +932,96 @@ func (v *view) timelineFigure() (*figure.Figure, string) {
 			}
 			rxy = append(rxy, plotter.XY{X: x, Y: float64(s.Revocations)})
 		}
-		addLine(thr, txy, sty)
-		if len(lxy) > 0 {
-			addLine(lat, lxy, sty)
-		}
-		revSeries[b] = rxy
-		f.AddSeries(b, sty, figure.KindLinePoints)
+		thrLines[b], latLines[b], revLines[b] = txy, lxy, rxy
 	}
-	if rev != nil {
-		// The revoker follows the scenario, so every backend usually
-		// gets the same logouts; identical lines would hide each other,
-		// so one grey line stands for all of them then.
-		if sameSeries(revSeries) {
-			addLine(rev, revSeries[f.Series[0]], figure.Style{Color: color.RGBA{0x5a, 0x5a, 0x5a, 0xff}, Glyph: draw.CircleGlyph{}})
-			rev.Title.Text += " (the same for every backend)"
-		} else {
-			for _, b := range f.Series {
-				addLine(rev, revSeries[b], v.styleFor(b))
+	// The revoker follows the scenario, so every backend usually gets the
+	// same logouts; identical lines would hide each other, so one grey
+	// line in a panel of its own stands for all of them then. Otherwise
+	// logouts are one more metric, per family when the chart is split.
+	sameRevs := revs && sameSeries(revLines)
+	fs := v.facets(drawn)
+	metrics := []string{"validate throughput per second", "validate latency p99 per second", "revocations (logouts) per second"}
+	if split(fs) {
+		// Side by side in small multiples: short names.
+		metrics = []string{"validations/s", "validate p99", "logouts/s"}
+	}
+	if !revs || (sameRevs && split(fs)) {
+		metrics = metrics[:2]
+	}
+	f, panels := facetFigure("timeline", "Timeline of the first repeat"+v.at(v.headline), fs, metrics, true)
+	switch {
+	case !split(fs):
+		f.Height = vg.Length(len(metrics)) * 2.4 * vg.Inch
+	case len(metrics) == 3:
+		f.Width = 12 * vg.Inch
+	}
+	thrs, lats := column(panels, 0), column(panels, 1)
+	var revs1 *plot.Plot // the one panel of identical logouts
+	var revPanels []*plot.Plot
+	switch {
+	case sameRevs && split(fs):
+		// A row of its own under the families, beside an empty cell.
+		revs1 = figure.NewPlot()
+		row := make([]*plot.Plot, len(metrics))
+		row[0] = revs1
+		f.Plots = append(f.Plots, row)
+		f.Height += 2.8 * vg.Inch
+		revPanels = []*plot.Plot{revs1}
+	case sameRevs:
+		revs1 = panels[0][2]
+		revPanels = []*plot.Plot{revs1}
+	case revs:
+		revPanels = column(panels, 2)
+	}
+	for _, p := range revPanels {
+		p.Y.Label.Text = "logouts/s"
+		p.Y.Tick.Marker = figure.CountTicks{}
+	}
+	var all []float64
+	for _, r := range runs {
+		for _, s := range r.Timeline {
+			all = append(all, s.ThroughputPerS)
+		}
+	}
+	for _, p := range thrs {
+		figure.CountAxis(&p.Y, "validations/s", all)
+	}
+	for _, p := range lats {
+		p.Y.Label.Text = "p99 (log scale)"
+		figure.UseLogDurations(&p.Y)
+	}
+	for _, row := range f.Plots {
+		for _, p := range row {
+			if p != nil {
+				p.Add(plotter.NewGrid())
+				p.X.Label.Text = "seconds since the start of the measured period"
 			}
 		}
-		rev.Y.Min = 0
 	}
+	v.drawLines(f, thrs, fs, thrLines, figure.KindLinePoints, true)
+	v.drawLines(f, lats, fs, latLines, figure.KindLinePoints, true)
+	switch {
+	case revs1 != nil:
+		revs1.Title.Text = "revocations (logouts) per second (the same for every backend)"
+		addLine(revs1, revLines[drawn[0]], figure.Style{Color: color.RGBA{0x5a, 0x5a, 0x5a, 0xff}, Glyph: draw.CircleGlyph{}})
+		revs1.Y.Min = 0
+	case revs:
+		v.drawLines(f, revPanels, fs, revLines, figure.KindLinePoints, true)
+		for _, p := range revPanels {
+			p.Y.Min = 0
+		}
+	}
+	// Only the lowest panels name the shared x axis.
+	if !split(fs) {
+		for _, p := range panels[0][:len(panels[0])-1] {
+			p.X.Label.Text = ""
+		}
+	}
+	tidyLabels(f, fs)
 	if dropped {
 		f.Note("Seconds without a measured p99 (no validation finished) are not drawn on the p99 panel.")
 	}
-	f.Caption = "Per-second figures of each backend's first repeat" + v.at(v.headline) + "."
+	f.Caption = "Per-second figures of each backend's first repeat" + v.at(v.headline) + "." + splitCaption(fs)
 	return f, ""
 }
 

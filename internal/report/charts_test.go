@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
 
@@ -215,4 +216,116 @@ func TestSpectrumCaptionModel(t *testing.T) {
 			t.Errorf("%s-model run: caption %q", model, f.Caption)
 		}
 	}
+}
+
+// Past eight backends the line charts become small multiples: a panel
+// per family, in the order of `authbench list`, on shared axes, the
+// legend grouped the same way; at eight or fewer, one panel as before.
+func TestSmallMultiples(t *testing.T) {
+	o := defaultFx()
+	o.repeats, o.samples = 1, 100
+	s := buildFixture(t, "", allBackends(), o)
+	v := newView(s)
+	families := "calibration,jwt,jwe,session,hybrid"
+	var got []string
+	for _, fc := range v.facets(v.backends) {
+		got = append(got, fc.family)
+	}
+	if strings.Join(got, ",") != families {
+		t.Fatalf("facets %v, want %s", got, families)
+	}
+	hists := map[string]*hdrhistogram.Histogram{}
+	for _, b := range v.backends {
+		h := hdrhistogram.New(1, 1e9, 3)
+		for i := range 50 {
+			h.RecordValue(int64(1000 * (i + 1)))
+		}
+		hists[b] = h
+	}
+	spectrum, why := v.spectrumFigure(hists)
+	if spectrum == nil {
+		t.Fatal(why)
+	}
+	timeline, why := v.timelineFigure()
+	if timeline == nil {
+		t.Fatal(why)
+	}
+	sweeps, _ := v.sweepFigures()
+	if len(sweeps) != 1 {
+		t.Fatalf("%d sweep charts, want 1", len(sweeps))
+	}
+	for _, tc := range []struct {
+		f       *figure.Figure
+		metrics int
+	}{{spectrum, 1}, {sweeps[0], 2}, {timeline, 2}} {
+		var titles []string
+		panels := 0
+		for _, row := range tc.f.Plots {
+			for _, p := range row {
+				if p == nil {
+					continue
+				}
+				panels++
+				titles = append(titles, p.Title.Text)
+			}
+		}
+		// The timeline adds one panel of logouts, the same for all.
+		want := 5 * tc.metrics
+		if tc.f == timeline {
+			want++
+		}
+		if panels != want {
+			t.Errorf("%s: %d panels %q, want %d", tc.f.Name, panels, titles, want)
+		}
+		for i, fam := range strings.Split(families, ",") {
+			if !strings.HasPrefix(titles[i*tc.metrics], fam) {
+				t.Errorf("%s: panel %d titled %q, want family %s", tc.f.Name, i*tc.metrics, titles[i*tc.metrics], fam)
+			}
+		}
+		// Every family panel of a metric shares its axes.
+		for m := range tc.metrics {
+			var first *plot.Plot
+			for i := range 5 {
+				p := familyPanel(tc.f, i, tc.metrics, m)
+				if first == nil {
+					first = p
+					continue
+				}
+				if p.Y.Min != first.Y.Min || p.Y.Max != first.Y.Max || p.X.Min != first.X.Min || p.X.Max != first.X.Max {
+					t.Errorf("%s: panel %q has axes %v..%v × %v..%v, %q has %v..%v × %v..%v", tc.f.Name,
+						p.Title.Text, p.X.Min, p.X.Max, p.Y.Min, p.Y.Max, first.Title.Text, first.X.Min, first.X.Max, first.Y.Min, first.Y.Max)
+				}
+			}
+		}
+		if len(tc.f.Series) != 17 || tc.f.Series[0] != "noop" || tc.f.Series[2] != "jwt-eddsa" {
+			t.Errorf("%s: legend %v, want the 17 backends grouped by family", tc.f.Name, tc.f.Series)
+		}
+		if !strings.Contains(tc.f.Caption, "One panel per backend family") {
+			t.Errorf("%s: caption %q does not explain the panels", tc.f.Name, tc.f.Caption)
+		}
+		texts := drawnTexts(t, tc.f)
+		if tc.f != spectrum && !hasText(texts, "jwt-denylist-pubsub") {
+			t.Errorf("%s: lines not named at their ends", tc.f.Name)
+		}
+	}
+
+	// Eight backends: one panel, as before.
+	few := buildFixture(t, "", allBackends()[:8], o)
+	fv := newView(few)
+	if fs := fv.facets(fv.backends); len(fs) != 1 || split(fs) {
+		t.Errorf("8 backends split into %v", fs)
+	}
+	f, _ := fv.timelineFigure()
+	if len(f.Plots) != 3 || len(f.Plots[0]) != 1 || strings.Contains(f.Caption, "family") {
+		t.Errorf("timeline of 8 backends: %d×%d panels, caption %q", len(f.Plots), len(f.Plots[0]), f.Caption)
+	}
+}
+
+// familyPanel finds family i's panel of metric m, whatever the layout.
+func familyPanel(f *figure.Figure, i, metrics, m int) *plot.Plot {
+	if metrics == 1 {
+		cols := len(f.Plots[0])
+		return f.Plots[i/cols][i%cols]
+	}
+	return f.Plots[i][m]
 }
