@@ -39,11 +39,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			ttl := env.Token.TTL
-			if ttl <= 0 {
-				ttl = DefaultToken.TTL
-			}
-			return &denylistMemory{codec: codec, list: newLocalDenylist(env.Clock()), now: env.Clock(), ttl: ttl}, nil
+			return &denylistMemory{jwtIssuer: jwtIssuer{codec}, list: newLocalDenylist(env.Clock()), now: env.Clock()}, nil
 		},
 	})
 	Register(Entry{
@@ -84,6 +80,46 @@ func init() {
 	})
 }
 
+// jwtIssuer issues the hybrids' access tokens: HS256 JWTs that live for
+// the scenario's token lifetime.
+type jwtIssuer struct{ codec *jwtCodec }
+
+func (i jwtIssuer) Issue(_ context.Context, user string) (Credential, error) {
+	return i.codec.issue(user, i.codec.tc.TTL)
+}
+
+// redisHybrid is what the Redis-backed hybrids share: the run's Redis
+// settings, the HS256 issuer and the store's data-loss markers.
+type redisHybrid struct {
+	redisCommon
+	jwtIssuer
+	client redis.UniversalClient
+	guard  *lossGuard
+}
+
+// openRedisHybrid opens backend name's share of a hybrid node; its
+// data-loss markers outlive every access token and whatever else the
+// backend keeps for as long as longest.
+func openRedisHybrid(env *Env, name string, longest time.Duration) (redisHybrid, error) {
+	rc, err := newRedisCommon(env, name)
+	if err != nil {
+		return redisHybrid{}, err
+	}
+	codec, err := newJWTCodec(env, name, "HS256")
+	if err != nil {
+		return redisHybrid{}, err
+	}
+	instrument(env.RedisClient)
+	guard, err := rc.openGuard(env.RedisClient, max(longest, rc.ttl+codec.tc.Leeway))
+	if err != nil {
+		return redisHybrid{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return redisHybrid{redisCommon: rc, jwtIssuer: jwtIssuer{codec}, client: env.RedisClient, guard: guard}, nil
+}
+
+// StoreLoss implements LossReporter.
+func (h *redisHybrid) StoreLoss() (bool, int64) { return h.guard.StoreLoss() }
+
 // denyUntil is when a revoked credential stops mattering to a denylist:
 // when the validator would refuse it anyway, that is at its expiry plus the
 // leeway the validator grants. An entry dropped at the bare expiry would
@@ -92,10 +128,10 @@ func init() {
 // instant while store expiries are rounded (go-redis sends PX in whole
 // milliseconds, truncated): without it a replay in the last millisecond
 // finds no entry and is accepted.
-func (c *jwtCodec) denyUntil(cred Credential, now time.Time, ttl time.Duration) time.Time {
+func (c *jwtCodec) denyUntil(cred Credential, now time.Time) time.Time {
 	exp := cred.ExpiresAt
 	if exp.IsZero() {
-		exp = now.Add(ttl)
+		exp = now.Add(c.tc.TTL)
 	}
 	return exp.Add(max(c.tc.Leeway, 0) + denyMargin)
 }
@@ -212,10 +248,9 @@ func (d *localDenylist) live() int64 {
 
 // denylistMemory is one node of jwt-denylist-memory.
 type denylistMemory struct {
-	codec *jwtCodec
-	list  *localDenylist
-	now   func() time.Time
-	ttl   time.Duration
+	jwtIssuer
+	list *localDenylist
+	now  func() time.Time
 }
 
 var (
@@ -223,10 +258,6 @@ var (
 	_ Sizer     = (*denylistMemory)(nil)
 	_ OpCounter = (*denylistMemory)(nil)
 )
-
-func (d *denylistMemory) Issue(_ context.Context, user string) (Credential, error) {
-	return d.codec.issue(user, d.ttl)
-}
 
 func (d *denylistMemory) Validate(_ context.Context, token string) error {
 	v, err := d.codec.verify(token)
@@ -243,7 +274,7 @@ func (d *denylistMemory) Revoke(_ context.Context, c Credential) error {
 	if c.ID == "" {
 		return fmt.Errorf("jwt-denylist-memory: revoke: credential has no jti: %w", ErrMalformed)
 	}
-	d.list.add(c.ID, d.codec.denyUntil(c, d.now(), d.ttl))
+	d.list.add(c.ID, d.codec.denyUntil(c, d.now()))
 	return nil
 }
 
@@ -262,11 +293,8 @@ func (d *denylistMemory) Close() error { return nil }
 
 // denylistRedis is one node of jwt-denylist-redis.
 type denylistRedis struct {
-	redisCommon
-	codec  *jwtCodec
-	client redis.UniversalClient
-	guard  *lossGuard
-	trips  atomic.Int64 // round trips of validations (see StoreOps)
+	redisHybrid
+	trips atomic.Int64 // round trips of validations (see StoreOps)
 }
 
 var (
@@ -276,29 +304,16 @@ var (
 )
 
 func newDenylistRedis(env *Env) (Strategy, error) {
-	rc, err := newRedisCommon(env, "jwt-denylist-redis")
+	h, err := openRedisHybrid(env, "jwt-denylist-redis", 0)
 	if err != nil {
 		return nil, err
 	}
-	codec, err := newJWTCodec(env, "jwt-denylist-redis", "HS256")
-	if err != nil {
-		return nil, err
-	}
-	instrument(env.RedisClient)
-	guard, err := rc.openGuard(env.RedisClient, rc.ttl+codec.tc.Leeway)
-	if err != nil {
-		return nil, fmt.Errorf("jwt-denylist-redis: %w", err)
-	}
-	return &denylistRedis{redisCommon: rc, codec: codec, client: env.RedisClient, guard: guard}, nil
+	return &denylistRedis{redisHybrid: h}, nil
 }
 
 // key is the denylist entry of jti; it carries the hash tag of its
 // data-loss marker.
 func (d *denylistRedis) key(jti string) string { return d.ns + "deny:{" + tag(jti) + "}" + jti }
-
-func (d *denylistRedis) Issue(_ context.Context, user string) (Credential, error) {
-	return d.codec.issue(user, d.ttl)
-}
 
 func (d *denylistRedis) Validate(ctx context.Context, token string) error {
 	// The signature is checked first: a forged token costs no round trip.
@@ -331,7 +346,7 @@ func (d *denylistRedis) Revoke(ctx context.Context, c Credential) error {
 	if c.ID == "" {
 		return fmt.Errorf("jwt-denylist-redis: revoke: credential has no jti: %w", ErrMalformed)
 	}
-	remaining := d.codec.denyUntil(c, d.now(), d.ttl).Sub(d.now())
+	remaining := d.codec.denyUntil(c, d.now()).Sub(d.now())
 	if remaining <= 0 {
 		return nil // expired tokens are refused anyway
 	}
@@ -351,9 +366,6 @@ func (d *denylistRedis) StoreSize(ctx context.Context) (int64, int64, error) {
 
 // StoreOps counts the Redis round trips of validations.
 func (d *denylistRedis) StoreOps() StoreOps { return StoreOps{RoundTrips: d.trips.Load()} }
-
-// StoreLoss implements LossReporter.
-func (d *denylistRedis) StoreLoss() (bool, int64) { return d.guard.StoreLoss() }
 
 func (d *denylistRedis) Close() error { return nil }
 
@@ -383,9 +395,7 @@ func defaultPubSubOptions() *PubSubOptions { return &PubSubOptions{Heartbeat: ti
 // goroutine owns the subscription; Validate reads only the local list and
 // the synced flag.
 type denylistPubSub struct {
-	redisCommon
-	codec     *jwtCodec
-	client    redis.UniversalClient
+	redisHybrid
 	list      *localDenylist
 	heartbeat time.Duration
 
@@ -394,10 +404,9 @@ type denylistPubSub struct {
 	synced atomic.Bool
 	// resyncs counts completed reloads after the first (for tests and logs).
 	resyncs atomic.Int64
-	// guard holds the data-loss marker of the sorted set; cutoff is the
-	// marker's value at the last reload or logout (Unix ms): tokens issued
-	// before it are refused, their revocations may be lost with the set.
-	guard  *lossGuard
+	// cutoff is the value of the sorted set's data-loss marker (guard) at
+	// the last reload or logout (Unix ms): tokens issued before it are
+	// refused, their revocations may be lost with the set.
 	cutoff atomic.Int64
 
 	mu      sync.Mutex
@@ -442,27 +451,18 @@ var (
 var errOutOfSync = errors.New("jwt-denylist-pubsub: denylist out of sync with Redis (subscription lost, reloading)")
 
 func newDenylistPubSub(env *Env) (Strategy, error) {
-	rc, err := newRedisCommon(env, "jwt-denylist-pubsub")
-	if err != nil {
-		return nil, err
-	}
 	opts, err := checkedOptions(env, "jwt-denylist-pubsub", defaultPubSubOptions)
 	if err != nil {
 		return nil, err
 	}
-	codec, err := newJWTCodec(env, "jwt-denylist-pubsub", "HS256")
+	h, err := openRedisHybrid(env, "jwt-denylist-pubsub", 0)
 	if err != nil {
 		return nil, err
 	}
-	guard, err := rc.openGuard(env.RedisClient, rc.ttl+codec.tc.Leeway)
-	if err != nil {
-		return nil, fmt.Errorf("jwt-denylist-pubsub: %w", err)
-	}
 	d := &denylistPubSub{
-		redisCommon: rc, codec: codec, client: env.RedisClient,
-		list: newLocalDenylist(env.Clock()), heartbeat: opts.Heartbeat,
-		guard: guard,
-		stop:  make(chan struct{}), done: make(chan struct{}),
+		redisHybrid: h,
+		list:        newLocalDenylist(env.Clock()), heartbeat: opts.Heartbeat,
+		stop: make(chan struct{}), done: make(chan struct{}),
 		delivery: newDelayHist(), applyH: newDelayHist(),
 	}
 	// The first subscription and load happen before the node is handed
@@ -670,10 +670,6 @@ func recordDelay(h *hdrhistogram.Histogram, ns int64) {
 	_ = h.RecordValue(max(1, min(ns, int64(time.Hour))))
 }
 
-func (d *denylistPubSub) Issue(_ context.Context, user string) (Credential, error) {
-	return d.codec.issue(user, d.ttl)
-}
-
 func (d *denylistPubSub) Validate(_ context.Context, token string) error {
 	v, err := d.codec.verify(token)
 	if err != nil {
@@ -702,7 +698,7 @@ func (d *denylistPubSub) Revoke(ctx context.Context, c Credential) error {
 		return fmt.Errorf("jwt-denylist-pubsub: revoke: bad jti %q: %w", c.ID, ErrMalformed)
 	}
 	now := d.now()
-	exp := d.codec.denyUntil(c, now, d.ttl)
+	exp := d.codec.denyUntil(c, now)
 	if !exp.After(now) {
 		return nil
 	}
@@ -746,9 +742,6 @@ func (d *denylistPubSub) StoreSize(ctx context.Context) (int64, int64, error) {
 // StoreOps counts the local denylist look-ups of validations; Redis is
 // reached only by logouts and reloads, never while validating.
 func (d *denylistPubSub) StoreOps() StoreOps { return StoreOps{LocalLookups: d.list.lookups()} }
-
-// StoreLoss implements LossReporter.
-func (d *denylistPubSub) StoreLoss() (bool, int64) { return d.guard.StoreLoss() }
 
 // Close stops the subscriber and waits for it.
 func (d *denylistPubSub) Close() error {

@@ -1,7 +1,6 @@
 package backends
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -47,7 +46,7 @@ func init() {
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", b.name, err)
 				}
-				return &jweStrategy{c: c}, nil
+				return &stateless{c: c, ttl: c.tc.TTL}, nil
 			},
 		})
 	}
@@ -270,22 +269,3 @@ func (c *jweCodec) parseRejection(token string) error {
 	}
 	return rejectMalformed
 }
-
-// jweStrategy is one validator node of a JWE backend.
-type jweStrategy struct{ c *jweCodec }
-
-var _ Strategy = (*jweStrategy)(nil)
-
-func (s *jweStrategy) Issue(_ context.Context, user string) (Credential, error) {
-	return s.c.issue(user, s.c.tc.TTL)
-}
-
-func (s *jweStrategy) Validate(_ context.Context, token string) error {
-	_, err := s.c.verify(token)
-	return err
-}
-
-// Revoke cannot revoke a stateless token: it stays valid until it expires.
-func (s *jweStrategy) Revoke(context.Context, Credential) error { return nil }
-
-func (s *jweStrategy) Close() error { return nil }

@@ -36,7 +36,7 @@ func init() {
 				if err != nil {
 					return nil, err
 				}
-				return &jwtStrategy{c: c}, nil
+				return &stateless{c: c, ttl: c.tc.TTL}, nil
 			},
 		})
 	}
@@ -215,21 +215,32 @@ func (c *jwtCodec) rejection(t *jwt.Token, err error) error {
 	return rejectMalformed
 }
 
-// jwtStrategy is one validator node of a signed-JWT backend.
-type jwtStrategy struct{ c *jwtCodec }
-
-var _ Strategy = (*jwtStrategy)(nil)
-
-func (s *jwtStrategy) Issue(_ context.Context, user string) (Credential, error) {
-	return s.c.issue(user, s.c.tc.TTL)
+// tokenCodec issues and verifies self-contained tokens: signed JWTs
+// (jwtCodec) or JWEs (jweCodec).
+type tokenCodec interface {
+	issue(user string, ttl time.Duration) (Credential, error)
+	verify(token string) (verified, error)
 }
 
-func (s *jwtStrategy) Validate(_ context.Context, token string) error {
+// stateless is one validator node of a token backend that keeps no
+// server state (jwt-*, jwe-*).
+type stateless struct {
+	c   tokenCodec
+	ttl time.Duration
+}
+
+var _ Strategy = (*stateless)(nil)
+
+func (s *stateless) Issue(_ context.Context, user string) (Credential, error) {
+	return s.c.issue(user, s.ttl)
+}
+
+func (s *stateless) Validate(_ context.Context, token string) error {
 	_, err := s.c.verify(token)
 	return err
 }
 
 // Revoke cannot revoke a stateless token: it stays valid until it expires.
-func (s *jwtStrategy) Revoke(context.Context, Credential) error { return nil }
+func (s *stateless) Revoke(context.Context, Credential) error { return nil }
 
-func (s *jwtStrategy) Close() error { return nil }
+func (s *stateless) Close() error { return nil }

@@ -129,12 +129,9 @@ return {'ok', user, ARGV[2]}
 
 // refreshNode is one node of jwt-refresh.
 type refreshNode struct {
-	redisCommon
-	codec      *jwtCodec
-	client     redis.UniversalClient
+	redisHybrid
 	refreshTTL time.Duration
 	reuseGrace time.Duration
-	guard      *lossGuard
 	// refreshTrips counts the Redis round trips of refreshes (see StoreOps).
 	refreshTrips atomic.Int64
 }
@@ -147,27 +144,15 @@ var (
 )
 
 func newRefresh(env *Env) (Strategy, error) {
-	rc, err := newRedisCommon(env, "jwt-refresh")
-	if err != nil {
-		return nil, err
-	}
 	opts, err := checkedOptions(env, "jwt-refresh", defaultRefreshOptions)
 	if err != nil {
 		return nil, err
 	}
-	codec, err := newJWTCodec(env, "jwt-refresh", "HS256")
+	h, err := openRedisHybrid(env, "jwt-refresh", opts.RefreshTTL)
 	if err != nil {
 		return nil, err
 	}
-	instrument(env.RedisClient)
-	guard, err := rc.openGuard(env.RedisClient, max(opts.RefreshTTL, rc.ttl+codec.tc.Leeway))
-	if err != nil {
-		return nil, fmt.Errorf("jwt-refresh: %w", err)
-	}
-	return &refreshNode{
-		redisCommon: rc, codec: codec, client: env.RedisClient,
-		refreshTTL: opts.RefreshTTL, reuseGrace: opts.ReuseGrace, guard: guard,
-	}, nil
+	return &refreshNode{redisHybrid: h, refreshTTL: opts.RefreshTTL, reuseGrace: opts.ReuseGrace}, nil
 }
 
 func (r *refreshNode) familyKey(fam string) string { return r.ns + "rf:{" + tag(fam) + "}" + fam }
@@ -336,9 +321,6 @@ func (r *refreshNode) Revoke(ctx context.Context, c Credential) error {
 func (r *refreshNode) StoreSize(ctx context.Context) (int64, int64, error) {
 	return redisKeySize(ctx, r.client, r.ns+"rt:")
 }
-
-// StoreLoss implements LossReporter.
-func (r *refreshNode) StoreLoss() (bool, int64) { return r.guard.StoreLoss() }
 
 // StoreOps counts the round trips of refreshes; validation reaches no store.
 func (r *refreshNode) StoreOps() StoreOps { return StoreOps{RefreshRoundTrips: r.refreshTrips.Load()} }

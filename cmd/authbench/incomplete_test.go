@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/backendtest"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
 )
@@ -21,26 +22,8 @@ import (
 // The tests in this file run `authbench run` in-process on plans that end
 // early, and check the exit status and that what was measured is kept.
 
-// test-refused is a backend, registered for these tests only, whose logins
-// the store refuses for good (an ACL without the permissions it needs).
-func init() {
-	backends.Register(backends.Entry{
-		Info: backends.Info{Name: "test-refused", Family: "calibration", Description: "every login is refused"},
-		New:  func(*backends.Env) (backends.Strategy, error) { return refused{}, nil },
-	})
-}
-
-type refused struct{}
-
-func (refused) Issue(context.Context, string) (backends.Credential, error) {
-	return backends.Credential{}, errors.New("NOPERM User authbench has no permissions to run the 'hset' command")
-}
-func (refused) Validate(context.Context, string) error            { return nil }
-func (refused) Revoke(context.Context, backends.Credential) error { return nil }
-func (refused) Close() error                                      { return nil }
-
 const refusedPlan = `name: refused
-backends: [noop, test-refused]
+backends: [noop, test-scripted]
 duration: 200ms
 warmup: 0s
 repeat: 1
@@ -51,6 +34,11 @@ load: {model: closed, clients: 1}
 // TestRunIncomplete: a run that fails after another was measured exits 4,
 // and the folder holds the measured run, its report, and the reason.
 func TestRunIncomplete(t *testing.T) {
+	// The store refuses every login of the second run for good (an ACL
+	// without the permissions it needs).
+	backendtest.SetLogin(t, func(context.Context) error {
+		return errors.New("NOPERM User authbench has no permissions to run the 'hset' command")
+	})
 	dir := t.TempDir()
 	scenario := writeScenario(t, dir, refusedPlan)
 	var stdout, stderr bytes.Buffer
@@ -64,14 +52,14 @@ func TestRunIncomplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.State != results.StateIncomplete || len(sum.Runs) != 1 || !strings.Contains(sum.Reason, "test-refused") {
+	if sum.State != results.StateIncomplete || len(sum.Runs) != 1 || !strings.Contains(sum.Reason, "test-scripted") {
 		t.Errorf("state %q (%s) with %d runs, want incomplete with the noop run", sum.State, sum.Reason, len(sum.Runs))
 	}
 	if !strings.Contains(stderr.String(), "NOPERM") || !strings.Contains(stdout.String(), "incomplete: the 1 runs done are in") {
 		t.Error("the output does not say what failed and where the runs done are")
 	}
 	md, err := os.ReadFile(filepath.Join(latest, report.ReportFile))
-	if err != nil || !bytes.Contains(md, []byte("**incomplete** (run 0002 (test-refused #1) failed")) {
+	if err != nil || !bytes.Contains(md, []byte("**incomplete** (run 0002 (test-scripted #1) failed")) {
 		t.Errorf("report.md does not say the run is incomplete: %v", err)
 	}
 }
@@ -89,7 +77,7 @@ func TestSignalDuringRedisStart(t *testing.T) {
 		return nil, nil, fmt.Errorf("%w: start private redis: %w; server output: %q", backends.ErrUnavailable, ctx.Err(), "1:M # Server initialized")
 	}
 	dir := t.TempDir()
-	scenario := writeScenario(t, dir, strings.Replace(refusedPlan, "test-refused", "session-redis", 1))
+	scenario := writeScenario(t, dir, strings.Replace(refusedPlan, "test-scripted", "session-redis", 1))
 	var stdout, stderr bytes.Buffer
 	code := authbench([]string{"run", "--quiet", "--out", filepath.Join(dir, "results"), scenario}, &stdout, &stderr)
 	t.Logf("exit %d\nstdout:\n%sstderr:\n%s", code, stdout.String(), stderr.String())
@@ -118,7 +106,7 @@ func TestReportFailureKeepsRun(t *testing.T) {
 		return report.Render(dir)
 	}
 	dir := t.TempDir()
-	scenario := writeScenario(t, dir, strings.Replace(refusedPlan, ", test-refused", "", 1))
+	scenario := writeScenario(t, dir, strings.Replace(refusedPlan, ", test-scripted", "", 1))
 	var stdout, stderr bytes.Buffer
 	code := authbench([]string{"run", "--quiet", "--out", filepath.Join(dir, "results"), scenario}, &stdout, &stderr)
 	t.Logf("exit %d\nstdout:\n%sstderr:\n%s", code, stdout.String(), stderr.String())

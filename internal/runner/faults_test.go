@@ -206,16 +206,10 @@ func TestRedisKilledMidRun(t *testing.T) {
 		killAt   = 1500 * time.Millisecond
 	)
 	f := newFaultServer(t)
-	done, _ := startRun(t, fmt.Sprintf(`name: fault-kill
-backends: [session-redis]
-duration: %s
-warmup: 0s
-repeat: 1
-users: 500
-load: {model: closed, clients: 4}
-revocation: {rate: 20, replay: 0.05}
-redis: {timeout: %s}
-`, duration, timeout), Options{Redis: f.connector()})
+	done, _ := startRun(t, faultScenario("fault-kill", "session-redis", duration,
+		"load: {model: closed, clients: 4}",
+		"revocation: {rate: 20, replay: 0.05}",
+		fmt.Sprintf("redis: {timeout: %s}", timeout)), Options{Redis: f.connector()})
 
 	stalls := stalltest.Start(t)
 	measuring := f.waitMeasuring(t, done)
@@ -309,15 +303,9 @@ func TestRedisPausedMidRun(t *testing.T) {
 		pauseFor = time.Second
 	)
 	f := newFaultServer(t)
-	done, _ := startRun(t, fmt.Sprintf(`name: fault-pause
-backends: [session-redis]
-duration: %s
-warmup: 0s
-repeat: 1
-users: 500
-load: {model: open, rate: %d, clients: 32}
-redis: {timeout: %s}
-`, duration, rate, timeout), Options{Redis: f.connector()})
+	done, _ := startRun(t, faultScenario("fault-pause", "session-redis", duration,
+		fmt.Sprintf("load: {model: open, rate: %d, clients: 32}", rate),
+		fmt.Sprintf("redis: {timeout: %s}", timeout)), Options{Redis: f.connector()})
 
 	stalls := stalltest.Start(t)
 	measuring := f.waitMeasuring(t, done)
@@ -463,6 +451,14 @@ func freeLoopbackPort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// faultScenario is the scenario of a fault test: backend alone under 500
+// users, measured once from the first request (no warm-up) for duration;
+// extra holds the other settings (load, revocation, redis), a line each.
+func faultScenario(name, backend string, duration time.Duration, extra ...string) string {
+	return fmt.Sprintf("name: %s\nbackends: [%s]\nduration: %s\nwarmup: 0s\nrepeat: 1\nusers: 500\n%s\n",
+		name, backend, duration, strings.Join(extra, "\n"))
 }
 
 const noopScenario = `name: fault-folder

@@ -105,16 +105,10 @@ func TestNetworkCutMidRun(t *testing.T) {
 	)
 	f := newFaultServer(t)
 	cc := &connectCapture{url: f.srv.URL()}
-	done, _ := startRun(t, fmt.Sprintf(`name: fault-cut
-backends: [session-redis]
-duration: %s
-warmup: 0s
-repeat: 1
-users: 500
-load: {model: closed, clients: 4}
-revocation: {rate: 20, replay: 0.05}
-redis: {timeout: %s, latency: 200us}
-`, duration, timeout), Options{Redis: cc.connector()})
+	done, _ := startRun(t, faultScenario("fault-cut", "session-redis", duration,
+		"load: {model: closed, clients: 4}",
+		"revocation: {rate: 20, replay: 0.05}",
+		fmt.Sprintf("redis: {timeout: %s, latency: 200us}", timeout)), Options{Redis: cc.connector()})
 
 	stalls := stalltest.Start(t)
 	measuring := f.waitMeasuring(t, done)
@@ -160,16 +154,10 @@ func TestClusterMasterKilledMidRun(t *testing.T) {
 			}
 			defer cluster.Stop()
 			cc := &connectCapture{url: cluster.URL()}
-			done, _ := startRun(t, fmt.Sprintf(`name: fault-cluster
-backends: [%s]
-duration: %s
-warmup: 0s
-repeat: 1
-users: 500
-load: {model: closed, clients: 4}
-revocation: {rate: 50, replay: 0.1}
-redis: {timeout: %s, mode: cluster}
-`, backend, duration, timeout), Options{Redis: cc.connector()})
+			done, _ := startRun(t, faultScenario("fault-cluster", backend, duration,
+				"load: {model: closed, clients: 4}",
+				"revocation: {rate: 50, replay: 0.1}",
+				fmt.Sprintf("redis: {timeout: %s, mode: cluster}", timeout)), Options{Redis: cc.connector()})
 
 			stalls := stalltest.Start(t)
 			start := time.Now()

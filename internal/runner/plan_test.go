@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authbench/authbench/backends"
+	"github.com/authbench/authbench/internal/backendtest"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/testutil"
 	"github.com/authbench/authbench/scenarios"
@@ -23,38 +24,7 @@ import (
 
 // The tests in this file check that what was measured survives whatever
 // ends a plan early: a run that fails, a transient store failure, a signal.
-// A scripted backend, registered for these tests only, fails its logins as
-// each test says.
-
-// loginHook decides the fate of every login of the scripted backend; nil
-// lets them pass.
-var loginHook atomic.Pointer[func(ctx context.Context) error]
-
-func setLoginHook(t *testing.T, f func(ctx context.Context) error) {
-	loginHook.Store(&f)
-	t.Cleanup(func() { loginHook.Store(nil) })
-}
-
-func init() {
-	backends.Register(backends.Entry{
-		Info: backends.Info{Name: "test-scripted", Family: "calibration", Description: "logins fail as the test says"},
-		New:  func(*backends.Env) (backends.Strategy, error) { return scripted{}, nil },
-	})
-}
-
-type scripted struct{}
-
-func (scripted) Issue(ctx context.Context, user string) (backends.Credential, error) {
-	if f := loginHook.Load(); f != nil {
-		if err := (*f)(ctx); err != nil {
-			return backends.Credential{}, err
-		}
-	}
-	return backends.Credential{Token: user, Subject: user, ID: user}, nil
-}
-func (scripted) Validate(context.Context, string) error            { return nil }
-func (scripted) Revoke(context.Context, backends.Credential) error { return nil }
-func (scripted) Close() error                                      { return nil }
+// The scripted backend (backendtest) fails its logins as each test says.
 
 // twoRuns plans noop then the scripted backend; one user, so that each
 // try of a run logs in exactly once.
@@ -130,7 +100,7 @@ func checkKept(t *testing.T, out *Outcome, state results.State, reason ...string
 func TestFailedRunKeepsEarlierRuns(t *testing.T) {
 	testutil.LeakCheck(t)
 	var calls atomic.Int32
-	setLoginHook(t, func(context.Context) error {
+	backendtest.SetLogin(t, func(context.Context) error {
 		calls.Add(1)
 		return redisError("NOPERM User authbench has no permissions to run the 'hset' command")
 	})
@@ -150,7 +120,7 @@ func TestFailedRunKeepsEarlierRuns(t *testing.T) {
 func TestTransientSetupFailureRetried(t *testing.T) {
 	testutil.LeakCheck(t)
 	var calls atomic.Int32
-	setLoginHook(t, func(context.Context) error {
+	backendtest.SetLogin(t, func(context.Context) error {
 		if calls.Add(1) == 1 {
 			return fmt.Errorf("hset: %w", context.DeadlineExceeded)
 		}
@@ -173,7 +143,7 @@ func TestTransientSetupFailureRetried(t *testing.T) {
 func TestTransientSetupFailureGivesUp(t *testing.T) {
 	testutil.LeakCheck(t)
 	var calls atomic.Int32
-	setLoginHook(t, func(context.Context) error {
+	backendtest.SetLogin(t, func(context.Context) error {
 		calls.Add(1)
 		return fmt.Errorf("dial tcp 127.0.0.1:1: %w", syscall.ECONNREFUSED)
 	})
@@ -197,7 +167,7 @@ func TestInterruptDuringLogin(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "results")
 	var partial *results.Summary
 	var once sync.Once
-	setLoginHook(t, func(ctx context.Context) error {
+	backendtest.SetLogin(t, func(ctx context.Context) error {
 		once.Do(func() {
 			dirs, _ := filepath.Glob(filepath.Join(root, results.PartialPrefix+"*"))
 			if len(dirs) == 1 {

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,16 +18,10 @@ func TestStoreFlushedMidRun(t *testing.T) {
 	testutil.LeakCheck(t)
 	const duration = 2 * time.Second
 	f := newFaultServer(t)
-	done, _ := startRun(t, fmt.Sprintf(`name: fault-flush
-backends: [jwt-denylist-redis]
-duration: %s
-warmup: 0s
-repeat: 1
-users: 500
-load: {model: closed, clients: 4}
-revocation: {rate: 50, replay: 0.2}
-redis: {timeout: 300ms}
-`, duration), Options{Redis: f.connector()})
+	done, _ := startRun(t, faultScenario("fault-flush", "jwt-denylist-redis", duration,
+		"load: {model: closed, clients: 4}",
+		"revocation: {rate: 50, replay: 0.2}",
+		"redis: {timeout: 300ms}"), Options{Redis: f.connector()})
 	f.waitMeasuring(t, done)
 	time.Sleep(500 * time.Millisecond) // some logouts before the loss
 	if err := f.probe.FlushAll(context.Background()).Err(); err != nil {
