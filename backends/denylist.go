@@ -88,6 +88,8 @@ func (i jwtIssuer) Issue(_ context.Context, user string) (Credential, error) {
 	return i.codec.issue(user, i.codec.tc.TTL)
 }
 
+func (i jwtIssuer) jwt() *jwtCodec { return i.codec }
+
 // redisHybrid is what the Redis-backed hybrids share: the run's Redis
 // settings, the HS256 issuer and the store's data-loss markers.
 type redisHybrid struct {

@@ -100,18 +100,10 @@ func MeasureSteps(ctx context.Context, node Strategy, budget time.Duration) (Ste
 // issues no JWT or JWE).
 func codecOf(node Strategy) any {
 	switch s := node.(type) {
-	case *jwtStrategy:
+	case *stateless:
 		return s.c
-	case *jweStrategy:
-		return s.c
-	case *denylistMemory:
-		return s.codec
-	case *denylistRedis:
-		return s.codec
-	case *denylistPubSub:
-		return s.codec
-	case *refreshNode:
-		return s.codec
+	case interface{ jwt() *jwtCodec }: // the hybrids (jwtIssuer)
+		return s.jwt()
 	}
 	return nil
 }
