@@ -122,6 +122,8 @@ func openRedisHybrid(env *Env, name string, longest time.Duration) (redisHybrid,
 // StoreLoss implements LossReporter.
 func (h *redisHybrid) StoreLoss() (bool, int64) { return h.guard.StoreLoss() }
 
+func (h *redisHybrid) Close() error { return nil }
+
 // denyUntil is when a revoked credential stops mattering to a denylist:
 // when the validator would refuse it anyway, that is at its expiry plus the
 // leeway the validator grants. An entry dropped at the bare expiry would
@@ -195,6 +197,15 @@ func (d *localDenylist) add(jti string, exp time.Time) {
 	s.mu.Unlock()
 }
 
+// verify checks token with codec and refuses it when its jti is on the list.
+func (d *localDenylist) verify(codec *jwtCodec, token string) (verified, error) {
+	v, err := codec.verify(token)
+	if err == nil && d.denied(v.jti) {
+		err = rejectRevoked
+	}
+	return v, err
+}
+
 // denied reports whether jti is on the list and not yet expired.
 func (d *localDenylist) denied(jti string) bool {
 	s := d.shard(jti)
@@ -262,14 +273,8 @@ var (
 )
 
 func (d *denylistMemory) Validate(_ context.Context, token string) error {
-	v, err := d.codec.verify(token)
-	if err != nil {
-		return err
-	}
-	if d.list.denied(v.jti) {
-		return rejectRevoked
-	}
-	return nil
+	_, err := d.list.verify(d.codec, token)
+	return err
 }
 
 func (d *denylistMemory) Revoke(_ context.Context, c Credential) error {
@@ -368,8 +373,6 @@ func (d *denylistRedis) StoreSize(ctx context.Context) (int64, int64, error) {
 
 // StoreOps counts the Redis round trips of validations.
 func (d *denylistRedis) StoreOps() StoreOps { return StoreOps{RoundTrips: d.trips.Load()} }
-
-func (d *denylistRedis) Close() error { return nil }
 
 // PubSubOptions are the options of jwt-denylist-pubsub.
 type PubSubOptions struct {
@@ -673,12 +676,9 @@ func recordDelay(h *hdrhistogram.Histogram, ns int64) {
 }
 
 func (d *denylistPubSub) Validate(_ context.Context, token string) error {
-	v, err := d.codec.verify(token)
+	v, err := d.list.verify(d.codec, token)
 	if err != nil {
 		return err
-	}
-	if d.list.denied(v.jti) {
-		return rejectRevoked
 	}
 	if v.iat.UnixMilli() < d.cutoff.Load() {
 		return d.guard.refuse()

@@ -21,10 +21,7 @@ func TestDenylistLifecycle(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			skew, s, c := skewedLogin(t, name)
 			ctx := ctxT(t)
-			other, err := s.Issue(ctx, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
+			other := mustIssue(t, s, "bob")
 			if c.ID == "" || c.ID == other.ID {
 				t.Fatalf("jti %q / %q: want distinct, non-empty", c.ID, other.ID)
 			}
@@ -63,10 +60,7 @@ func TestDenylistEntriesExpire(t *testing.T) {
 			skew := skewClock(env)
 			s := openNode(t, name, env)
 			ctx := ctxT(t)
-			c, err := s.Issue(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustIssue(t, s, "alice")
 			if err := s.Revoke(ctx, c); err != nil {
 				t.Fatal(err)
 			}
@@ -110,10 +104,7 @@ func TestDenylistNodes(t *testing.T) {
 			a := openNode(t, tt.name, env)
 			b := openNode(t, tt.name, env)
 			ctx := ctxT(t)
-			c, err := a.Issue(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustIssue(t, a, "alice")
 			wantAccept(t, b, c.Token, "issued on A, validated on B")
 			if err := a.Revoke(ctx, c); err != nil {
 				t.Fatal(err)
@@ -135,10 +126,7 @@ func TestDenylistNodes(t *testing.T) {
 func TestDenylistPubSubResync(t *testing.T) {
 	env, conn, a, b, c := loggedInTwice(t, "jwt-denylist-pubsub")
 	ctx := ctxT(t)
-	good, err := a.Issue(ctx, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := mustIssue(t, a, "bob")
 	wantAccept(t, b, c.Token, "before the fault")
 
 	// A revocation whose message never went out: only the reload can

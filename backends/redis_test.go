@@ -79,6 +79,16 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
+// mustIssue logs user in on s.
+func mustIssue(t *testing.T, s backends.Strategy, user string) backends.Credential {
+	t.Helper()
+	c, err := s.Issue(ctxT(t), user)
+	if err != nil {
+		t.Fatalf("issue for %s: %v", user, err)
+	}
+	return c
+}
+
 func wantAccept(t *testing.T, s backends.Strategy, token, what string) {
 	t.Helper()
 	if err := s.Validate(ctxT(t), token); err != nil {
@@ -160,20 +170,14 @@ func TestSessionRedisLifecycle(t *testing.T) {
 			s := openNode(t, name, env)
 			ctx := ctxT(t)
 
-			c, err := s.Issue(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustIssue(t, s, "alice")
 			if c.ID != c.Token || c.Subject != "alice" || len(c.Token) < 22 {
 				t.Fatalf("credential %+v: want ID = Token, subject alice, at least 128 bits", c)
 			}
 			wantAccept(t, s, c.Token, "fresh session")
 			wantAccept(t, s, c.Token, "second validation")
 
-			other, err := s.Issue(ctx, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
+			other := mustIssue(t, s, "bob")
 			if other.Token == c.Token {
 				t.Fatal("two logins got the same session ID")
 			}
@@ -224,10 +228,7 @@ func TestSessionRedisNamespaces(t *testing.T) {
 	envB.Namespace = "authbench:test:other:"
 	envB.RedisClient = conn.Client
 	b := openNode(t, "session-redis", &envB)
-	c, err := a.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustIssue(t, a, "alice")
 	wantAccept(t, a, c.Token, "own namespace")
 	wantReject(t, b, c.Token, backends.ErrUnknownSession, "other run's namespace")
 }
@@ -241,10 +242,7 @@ func TestSessionRedisStoreSize(t *testing.T) {
 			ctx := ctxT(t)
 			var creds []backends.Credential
 			for i := 0; i < 5; i++ {
-				c, err := s.Issue(ctx, "user")
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := mustIssue(t, s, "user")
 				creds = append(creds, c)
 			}
 			if err := s.Revoke(ctx, creds[0]); err != nil {
@@ -319,10 +317,7 @@ func skewedLogin(t *testing.T, name string) (*atomic.Int64, backends.Strategy, b
 	env, _ := redisEnv(t, time.Minute)
 	skew := skewClock(env) // before opening: nodes read the clock func once
 	s := openNode(t, name, env)
-	c, err := s.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustIssue(t, s, "alice")
 	return skew, s, c
 }
 
@@ -334,10 +329,7 @@ func loggedInTwice(t *testing.T, name string) (env *backends.Env, conn *redispro
 	env, conn = redisEnv(t, time.Minute)
 	a = openNode(t, name, env)
 	b = openNode(t, name, env)
-	c, err := a.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c = mustIssue(t, a, "alice")
 	return env, conn, a, b, c
 }
 
@@ -347,10 +339,7 @@ func loggedIn(t *testing.T, name string) (*redisproc.Conn, backends.Strategy, ba
 	leakCheck(t)
 	env, conn := redisEnv(t, time.Minute)
 	s := openNode(t, name, env)
-	c, err := s.Issue(ctxT(t), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustIssue(t, s, "alice")
 	return conn, s, c
 }
 

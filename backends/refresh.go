@@ -324,5 +324,3 @@ func (r *refreshNode) StoreSize(ctx context.Context) (int64, int64, error) {
 
 // StoreOps counts the round trips of refreshes; validation reaches no store.
 func (r *refreshNode) StoreOps() StoreOps { return StoreOps{RefreshRoundTrips: r.refreshTrips.Load()} }
-
-func (r *refreshNode) Close() error { return nil }

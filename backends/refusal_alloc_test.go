@@ -80,10 +80,7 @@ func TestRefusalAllocations(t *testing.T) {
 			issue := func() []string {
 				toks := make([]string, runs+1)
 				for i := range toks {
-					c, err := s.Issue(ctx, "alice")
-					if err != nil {
-						t.Fatal(err)
-					}
+					c := mustIssue(t, s, "alice")
 					toks[i] = c.Token
 				}
 				return toks
@@ -91,10 +88,7 @@ func TestRefusalAllocations(t *testing.T) {
 			valid, expired := issue(), issue()
 			var revoked []string
 			for range runs + 1 {
-				c, err := s.Issue(ctx, "alice")
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := mustIssue(t, s, "alice")
 				if err := s.Revoke(ctx, c); err != nil {
 					t.Fatal(err)
 				}

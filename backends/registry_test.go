@@ -34,10 +34,7 @@ func TestCapabilitiesMatchBehaviour(t *testing.T) {
 			if (benv.Keys != nil) != i.NeedsKeys {
 				t.Errorf("opened with a key ring = %v, Info.NeedsKeys = %v", benv.Keys != nil, i.NeedsKeys)
 			}
-			c, err := s.Issue(ctxT(t), "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustIssue(t, s, "alice")
 			parts := strings.Count(c.Token, ".") + 1
 			if token := parts == 3 || parts == 5; token != i.IssuesTokens {
 				t.Errorf("credential %q looks like a JWS/JWE = %v, Info.IssuesTokens = %v", c.Token, token, i.IssuesTokens)

@@ -3,11 +3,13 @@ package backends_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/authbench/authbench/backends"
 	"github.com/authbench/authbench/internal/redisproc"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 // Store data loss: Redis flushed, or restarted without persistence. Every
@@ -65,26 +67,19 @@ func neverAccepted(t *testing.T, nodes []backends.Strategy, token, what string, 
 // want says at least once, within d. Other answers are allowed meanwhile.
 func eventually(t *testing.T, nodes []backends.Strategy, token, what string, d time.Duration, want func(error) bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
 	settled := make([]bool, len(nodes))
-	for {
-		all := true
+	testutil.Eventually(t, d, func() error {
 		var last error
 		for i, n := range nodes {
 			if !settled[i] {
-				last = n.Validate(context.Background(), token)
-				settled[i] = want(last)
+				err := n.Validate(context.Background(), token)
+				if settled[i] = want(err); !settled[i] {
+					last = fmt.Errorf("%s: node %d answered %v", what, i, err)
+				}
 			}
-			all = all && settled[i]
 		}
-		if all {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not every node answered as expected within %v (last: %v)", what, d, last)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return last
+	})
 }
 
 func isLoss(err error) bool {
@@ -206,10 +201,7 @@ func TestSessionsReportDataLoss(t *testing.T) {
 				wantLost(t, a)
 				freshLogin(t, nodes)
 				// A logout after the loss reaches every node, caches included.
-				c, err := a.Issue(ctx, "erin")
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := mustIssue(t, a, "erin")
 				wantAccept(t, b, c.Token, "new session on B")
 				if err := a.Revoke(ctx, c); err != nil {
 					t.Fatal(err)
@@ -234,45 +226,32 @@ func TestRefreshReportsDataLoss(t *testing.T) {
 			s := openNode(t, "jwt-refresh", env)
 			r := s.(backends.Refresher)
 			ctx := ctxT(t)
-			out, err := s.Issue(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := mustIssue(t, s, "alice")
 			if err := s.Revoke(ctx, out); err != nil {
 				t.Fatal(err)
 			}
-			live, err := s.Issue(ctx, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
+			live := mustIssue(t, s, "bob")
 
 			f.do(t, conn)
 
 			// The logged-out family must not come back to life, and the
 			// live one is refused as lost: both users log in again.
-			deadline := time.Now().Add(3 * time.Second)
-			for {
+			testutil.Eventually(t, 3*time.Second, func() error {
 				_, err := r.Refresh(ctx, out)
 				if err == nil {
 					t.Fatal("refresh of a logged-out family accepted after the store lost its data")
 				}
-				if backends.IsRejection(err) {
-					break
+				if !backends.IsRejection(err) {
+					return fmt.Errorf("refresh after the loss: %w", err)
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("refresh after the loss: %v", err)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+				return nil
+			})
 			if _, err := r.Refresh(ctx, live); !isLoss(err) {
 				t.Fatalf("refresh of a family lost with the store: %v, want ErrStoreDataLoss", err)
 			}
 			wantLost(t, s)
 			time.Sleep(5 * time.Millisecond)
-			c, err := s.Issue(ctx, "carol")
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustIssue(t, s, "carol")
 			if _, err := r.Refresh(ctx, c); err != nil {
 				t.Fatalf("refresh of a family created after the loss: %v", err)
 			}

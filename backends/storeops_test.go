@@ -40,14 +40,8 @@ func TestStoreOpsCounted(t *testing.T) {
 			s := openNode(t, tc.name, &e)
 			ctx := ctxT(t)
 			before := opsOf(t, s)
-			a, err := s.Issue(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.Issue(ctx, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := mustIssue(t, s, "alice")
+			b := mustIssue(t, s, "bob")
 			if err := s.Revoke(ctx, b); err != nil {
 				t.Fatal(err)
 			}
@@ -86,10 +80,7 @@ func TestStoreOpsSharedClient(t *testing.T) {
 	n1 := openNode(t, "session-redis", env)
 	n2 := openNode(t, "session-redis", env)
 	ctx := ctxT(t)
-	c, err := n1.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustIssue(t, n1, "alice")
 	b1, b2 := opsOf(t, n1), opsOf(t, n2)
 	for range 5 {
 		if err := n2.Validate(ctx, c.Token); err != nil {
@@ -110,10 +101,7 @@ func TestStoreOpsCachedHits(t *testing.T) {
 	env, _ := redisEnv(t, time.Minute)
 	s := openNode(t, "session-redis-cached", env)
 	ctx := ctxT(t)
-	c, err := s.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustIssue(t, s, "alice")
 	before := opsOf(t, s)
 	for range 10 {
 		if err := s.Validate(ctx, c.Token); err != nil {
@@ -138,10 +126,7 @@ func TestStoreOpsRefresh(t *testing.T) {
 	env, _ := redisEnv(t, time.Minute)
 	s := openNode(t, "jwt-refresh", env)
 	ctx := ctxT(t)
-	c, err := s.Issue(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustIssue(t, s, "alice")
 	before := opsOf(t, s)
 	if err := s.Validate(ctx, c.Token); err != nil {
 		t.Fatal(err)
