@@ -129,6 +129,9 @@ func configSettings(cfg map[string]any, out map[string]string) {
 		case "options":
 			writeOptions(raw, out)
 			continue
+		case "extra":
+			writeExtra(raw, out)
+			continue
 		}
 		f, ok := scenarioType.FieldByNameFunc(func(n string) bool { return strings.EqualFold(n, key) })
 		if !ok || f.Tag.Get("yaml") == "-" {
@@ -160,6 +163,28 @@ func writeSweep(raw any, out map[string]string) {
 	}
 	for _, a := range axes {
 		out["sweep."+a.Path] = strings.Join(a.Values, ", ")
+	}
+}
+
+// writeExtra writes each extra point (scenario extra:) under the
+// settings it sets: "extra.load.clients=8,token.ttl=200ms" = "jwt-hs256,
+// jwt-refresh × 3 repeats".
+func writeExtra(raw any, out map[string]string) {
+	var points []struct {
+		Backends []string
+		Repeat   int
+		Set      []struct{ Path, Value string }
+	}
+	if !decodeInto(raw, &points) {
+		flattenRaw("extra", raw, out)
+		return
+	}
+	for _, pt := range points {
+		var set []string
+		for _, kv := range pt.Set {
+			set = append(set, kv.Path+"="+kv.Value)
+		}
+		out["extra."+strings.Join(set, ",")] = fmt.Sprintf("%s × %d repeats", strings.Join(pt.Backends, ", "), pt.Repeat)
 	}
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -207,6 +208,12 @@ func TestCompareSettings(t *testing.T) {
 	a.Config = scenarioConfig(t)
 	b.Config = scenarioConfig(t, "duration=1s", "warmup=0s", "repeat=8", "load.model=open", "load.rate=5000",
 		"options.jwt-rs256.bits=3072", "sweep.load.clients=[1,4]")
+	// An extra point (scenario extra:) run differently.
+	extra := b.Config["Extra"].([]any)
+	if len(extra) == 0 {
+		t.Fatal("compare.yaml has no extra point to change")
+	}
+	extra[0].(map[string]any)["Repeat"] = 5.0
 	b.Machine.Go, b.Machine.GOMAXPROCS, b.Version = "go1.26.9", 1, "v0.2.0"
 	got := map[string]Setting{}
 	var names []string
@@ -222,6 +229,7 @@ func TestCompareSettings(t *testing.T) {
 		{"load.rate", "0", "5000"},
 		{"options.jwt-rs256.bits", "2048", "3072"},
 		{"sweep.load.clients", "1, 8", "1, 4"},
+		{extraName(t, a), extraValue(t, a, 3), extraValue(t, a, 5)},
 		{"machine.go", "go1.26.8", "go1.26.9"},
 		{"machine.gomaxprocs", "2", "1"},
 		{"authbench version", "v0.1.0", "v0.2.0"},
@@ -230,8 +238,8 @@ func TestCompareSettings(t *testing.T) {
 			t.Errorf("setting %s: got %+v, want %+v (all: %v)", want.Name, g, want, names)
 		}
 	}
-	if len(got) != 10 {
-		t.Errorf("%d settings differ, want 10: %v", len(got), names)
+	if len(got) != 11 {
+		t.Errorf("%d settings differ, want 11: %v", len(got), names)
 	}
 	// The scenario first, the machine and version last.
 	if names[len(names)-1] != "authbench version" || !strings.HasPrefix(names[len(names)-2], "machine.") {
@@ -249,9 +257,30 @@ func TestCompareSettings(t *testing.T) {
 			t.Errorf("%s: settings table missing or after the results:\n%s", format, out)
 		}
 	}
-	if line := c.SettingsLine(); !strings.Contains(line, "different settings (10)") || !strings.Contains(line, "duration 600ms vs 1s") {
+	if line := c.SettingsLine(); !strings.Contains(line, "different settings (11)") || !strings.Contains(line, "duration 600ms vs 1s") {
 		t.Errorf("settings line %q", line)
 	}
+}
+
+// extraName and extraValue are how the first extra point of a's config
+// is named and shown among the settings.
+func extraName(t *testing.T, a *results.Summary) string {
+	t.Helper()
+	var set []string
+	for _, kv := range a.Config["Extra"].([]any)[0].(map[string]any)["Set"].([]any) {
+		m := kv.(map[string]any)
+		set = append(set, m["Path"].(string)+"="+m["Value"].(string))
+	}
+	return "extra." + strings.Join(set, ",")
+}
+
+func extraValue(t *testing.T, a *results.Summary, repeats int) string {
+	t.Helper()
+	var bs []string
+	for _, b := range a.Config["Extra"].([]any)[0].(map[string]any)["Backends"].([]any) {
+		bs = append(bs, b.(string))
+	}
+	return fmt.Sprintf("%s × %d repeats", strings.Join(bs, ", "), repeats)
 }
 
 // A summary without a recorded config is compared on what its runs say.
