@@ -98,10 +98,8 @@ func TestStoreOpsSharedClient(t *testing.T) {
 // TestStoreOpsCachedHits checks that session-redis-cached counts a read
 // served from its cache as a hit and not as a round trip.
 func TestStoreOpsCachedHits(t *testing.T) {
-	env, _ := redisEnv(t, time.Minute)
-	s := openNode(t, "session-redis-cached", env)
+	_, s, c := loggedIn(t, "session-redis-cached")
 	ctx := ctxT(t)
-	c := mustIssue(t, s, "alice")
 	before := opsOf(t, s)
 	for range 10 {
 		if err := s.Validate(ctx, c.Token); err != nil {
@@ -123,10 +121,8 @@ func TestStoreOpsCachedHits(t *testing.T) {
 // TestStoreOpsRefresh checks that jwt-refresh validates without a store
 // and counts the round trips of a refresh apart.
 func TestStoreOpsRefresh(t *testing.T) {
-	env, _ := redisEnv(t, time.Minute)
-	s := openNode(t, "jwt-refresh", env)
+	_, s, c := loggedIn(t, "jwt-refresh")
 	ctx := ctxT(t)
-	c := mustIssue(t, s, "alice")
 	before := opsOf(t, s)
 	if err := s.Validate(ctx, c.Token); err != nil {
 		t.Fatal(err)
