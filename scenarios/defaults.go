@@ -56,6 +56,13 @@ const (
 // opening backends, issuing the initial credentials and writing results.
 const SetupAllowance = 250 * time.Millisecond
 
+// QuestionsAllowance is the rough time EstimateDuration adds once per
+// token backend of a plan: before the first run, the runner replays the
+// attack catalogue against it and times the steps of its validation
+// (internal/runner/questions.go). About half a second each on a busy
+// 2-core machine.
+const QuestionsAllowance = 500 * time.Millisecond
+
 // Defaults returns a scenario holding every default. Name and Backends are
 // empty (they are required) and Options is empty (it depends on the
 // backends registered).

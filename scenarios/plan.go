@@ -52,13 +52,19 @@ func Plan(s *Scenario) ([]Run, error) {
 }
 
 // EstimateDuration is the rough wall time of a plan: warm-up and measured
-// period of every run, SetupAllowance each, and the login phase in which
+// period of every run, SetupAllowance each, the login phase in which
 // every run issues a credential to each of its users before its clock
-// starts (a million users on an ECDSA backend take longer than the run).
+// starts (a million users on an ECDSA backend take longer than the run),
+// and QuestionsAllowance once per token backend run in-process.
 func EstimateDuration(runs []Run) time.Duration {
 	var total time.Duration
+	asked := map[string]bool{}
 	for _, r := range runs {
 		total += SetupAllowance
+		if !asked[r.Backend] && backends.Attackable(r.Backend) && r.Scenario != nil && r.Scenario.HTTP.Target == "" {
+			asked[r.Backend] = true
+			total += QuestionsAllowance
+		}
 		if r.Scenario != nil {
 			total += r.Scenario.Warmup + r.Scenario.Duration + loginPhase(r)
 		}

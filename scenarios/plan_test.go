@@ -239,3 +239,27 @@ func TestEstimateIncludesLogins(t *testing.T) {
 		t.Errorf("RSA 4096 logins estimated at %v, no longer than 2048's %v", rsa4096, rsa2048)
 	}
 }
+
+// The estimate includes, once per token backend, the attack catalogue and
+// the timing of validation steps that precede the first run.
+func TestEstimateIncludesQuestions(t *testing.T) {
+	t.Parallel()
+	estimate := func(yaml string) time.Duration {
+		runs, err := Plan(mustParse(t, yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return EstimateDuration(runs)
+	}
+	const tail = "users: 1\nduration: 1s\nwarmup: 0s\nrepeat: 3\n"
+	if !backends.Attackable("jwt-hs256") || backends.Attackable("noop") {
+		t.Fatal("jwt-hs256 should be a token backend the runner attacks, noop not")
+	}
+	noop := estimate("name: t\nbackends: [noop]\n" + tail)
+	both := estimate("name: t\nbackends: [noop, jwt-hs256]\n" + tail)
+	es, _ := backends.Lookup("jwt-hs256")
+	perRun := time.Second + SetupAllowance + es.Info.LoginCost/time.Duration(runtime.NumCPU())
+	if got, want := both-noop, 3*perRun+QuestionsAllowance; got != want {
+		t.Errorf("jwt-hs256 adds %v to the estimate, want its three runs and the questions once: %v", got, want)
+	}
+}
