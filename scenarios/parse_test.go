@@ -431,6 +431,7 @@ func FuzzParseScenario(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(base + "sweep:\n  load.clients: [1, 2]\n  options.test-b.delay: [1ms, 2ms]\n"))
+	f.Add([]byte(withExtra))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseBytes("f.yaml", data)
 		if err != nil {

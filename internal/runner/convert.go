@@ -176,6 +176,13 @@ func configRecord(s *scenarios.Scenario) map[string]any {
 			c.Sweep[i].Values[j] = recordValue(a.Path, v)
 		}
 	}
+	c.Extra = make([]scenarios.ExtraPoint, len(s.Extra))
+	for i, e := range s.Extra {
+		c.Extra[i] = scenarios.ExtraPoint{Backends: e.Backends, Repeat: e.Repeat}
+		for _, q := range e.Set {
+			c.Extra[i].Set = append(c.Extra[i].Set, scenarios.Param{Path: q.Path, Value: recordValue(q.Path, q.Value)})
+		}
+	}
 	s = &c
 	b, err := json.Marshal(struct {
 		*scenarios.Scenario

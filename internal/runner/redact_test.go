@@ -59,3 +59,34 @@ func TestSweptRedisURLRedacted(t *testing.T) {
 		t.Error("configRecord changed the scenario's sweep")
 	}
 }
+
+// An extra point can set redis.url too: its value reaches summary.json as
+// the run's params, its point and the recorded scenario, never with the
+// password.
+func TestExtraRedisURLRedacted(t *testing.T) {
+	s, err := scenarios.ParseBytes("x.yaml", []byte("name: x\nbackends: [session-redis]\nrepeat: 1\nextra:\n  - set: {redis.url: \"redis://a:pw1@127.0.0.1:1\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := scenarios.Plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 2 {
+		t.Fatalf("%d runs, want the grid's and the extra point's", len(plan))
+	}
+	pr := plan[1]
+	b, _ := json.Marshal(params(pr))
+	for _, got := range []string{string(b), point(pr), runLabel(pr)} {
+		if strings.Contains(got, "pw1") || !strings.Contains(got, "127.0.0.1") {
+			t.Errorf("extra run records %s, want the address without the password", got)
+		}
+	}
+	b, _ = json.Marshal(configRecord(s))
+	if strings.Contains(string(b), "pw1") || !strings.Contains(string(b), "127.0.0.1:1") {
+		t.Errorf("config record of the extra point: %s", b)
+	}
+	if !strings.Contains(s.Extra[0].Set[0].Value, "pw1") {
+		t.Error("configRecord changed the scenario's extra point")
+	}
+}
