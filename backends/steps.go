@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +43,18 @@ type StepCosts struct {
 	// Calls how many calls were timed in all (every step and whole).
 	Rounds int
 	Calls  int64
+	// Clock is what was counted: ClockThreadCPU or ClockWall.
+	Clock string
 }
+
+// The clocks step timings are read from.
+const (
+	// ClockThreadCPU is the CPU time of the measuring thread (Linux): on a
+	// busy machine, the time other processes held the CPU is not counted.
+	ClockThreadCPU = "thread CPU time"
+	// ClockWall is elapsed time, where thread CPU time cannot be read.
+	ClockWall = "wall time"
+)
 
 // StepRounds is how many timed rounds each figure is the median of.
 const StepRounds = 7
@@ -84,11 +96,11 @@ func MeasureSteps(ctx context.Context, node Strategy, budget time.Duration) (Ste
 	}
 	validate := func() error { return node.Validate(ctx, tok) }
 	ops = append(ops, namedOp{"whole verification", verify}, namedOp{"Validate", validate})
-	ns, calls, err := timeOps(budget, ops)
+	ns, calls, clock, err := timeOps(budget, ops)
 	if err != nil {
 		return StepCosts{}, fmt.Errorf("steps: %w", err)
 	}
-	out := StepCosts{Rounds: StepRounds, Calls: calls}
+	out := StepCosts{Rounds: StepRounds, Calls: calls, Clock: clock}
 	for i, s := range ops[:len(ops)-2] {
 		out.Steps = append(out.Steps, ValidationStep{Name: s.name, NSPerOp: ns[i]})
 	}
@@ -110,20 +122,31 @@ func codecOf(node Strategy) any {
 
 // timeOps times each op in batches: each op's batch grows until it lasts
 // budget / StepRounds, then StepRounds rounds time one batch of every op in
-// turn, so that a busy moment of the machine falls on several ops of one
-// round rather than on every round of one op. Each op's figure is the
-// median over rounds of its mean time per call; calls counts every call.
-func timeOps(budget time.Duration, ops []namedOp) ([]float64, int64, error) {
+// turn, so that a disturbance falls on several ops of one round rather
+// than on every round of one op. Each op's figure is the median over rounds
+// of its mean time per call; calls counts every call. The goroutine keeps
+// its thread, whose CPU time is the clock where it can be read (the time
+// other processes take on a busy machine is then not counted), and the
+// wall clock elsewhere; the clock's name is returned.
+func timeOps(budget time.Duration, ops []namedOp) ([]float64, int64, string, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	clock, name := threadCPU, ClockThreadCPU
+	if _, ok := threadCPU(); !ok {
+		start := time.Now()
+		clock, name = func() (time.Duration, bool) { return time.Since(start), true }, ClockWall
+	}
 	var calls int64
 	batch := func(op namedOp, n int) (time.Duration, error) {
-		start := time.Now()
+		start, _ := clock()
 		for range n {
 			if err := op.op(); err != nil {
 				return 0, fmt.Errorf("%s: %w", op.name, err)
 			}
 		}
+		end, _ := clock()
 		calls += int64(n)
-		return time.Since(start), nil
+		return end - start, nil
 	}
 	per := max(budget/StepRounds, time.Microsecond)
 	sizes := make([]int, len(ops))
@@ -132,7 +155,7 @@ func timeOps(budget time.Duration, ops []namedOp) ([]float64, int64, error) {
 		for {
 			d, err := batch(op, n)
 			if err != nil {
-				return nil, calls, err
+				return nil, calls, name, err
 			}
 			if d >= per || n >= 1<<24 {
 				break
@@ -151,7 +174,7 @@ func timeOps(budget time.Duration, ops []namedOp) ([]float64, int64, error) {
 		for i, op := range ops {
 			d, err := batch(op, sizes[i])
 			if err != nil {
-				return nil, calls, err
+				return nil, calls, name, err
 			}
 			samples[i] = append(samples[i], float64(d.Nanoseconds())/float64(sizes[i]))
 		}
@@ -161,7 +184,7 @@ func timeOps(budget time.Duration, ops []namedOp) ([]float64, int64, error) {
 		slices.Sort(s)
 		out[i] = s[len(s)/2]
 	}
-	return out, calls, nil
+	return out, calls, name, nil
 }
 
 // signatureStep names the signature check of alg with the key's size.

@@ -2,6 +2,7 @@ package backends
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ func TestMeasureSteps(t *testing.T) {
 				got, err := MeasureSteps(context.Background(), s, 5*time.Millisecond)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if runtime.GOOS == "linux" && got.Clock != ClockThreadCPU || got.Clock == "" {
+					t.Fatalf("clock %q", got.Clock)
 				}
 				if len(got.Steps) < 5 || got.Rounds != StepRounds || got.Calls < int64(len(got.Steps)+2)*StepRounds {
 					t.Fatalf("%+v", got)

@@ -145,11 +145,20 @@ func writeSteps(p func(string, ...any), v *view) {
 		}
 		return
 	}
-	rounds := 0
+	rounds, clock := 0, ""
 	for _, bi := range rows {
 		rounds = max(rounds, bi.Steps.Rounds)
+		if bi.Steps.Clock != "" {
+			clock = bi.Steps.Clock
+		}
 	}
-	p("Each token backend's validation of one fresh token, taken apart into the stages it goes through, in order, each timed alone with the backend's own parser, keys and claim rules: one thread, before the load, on this machine (the median of %d rounds). *whole* is the complete check timed as one call: the stages add up to about it. *Validate* adds what the backend does beyond the token (a hybrid's store check). The latency under load, in the tables above, adds queueing and the load generator.\n\n", rounds)
+	switch clock {
+	case "":
+		clock = "time"
+	case "thread CPU time":
+		clock = "the measuring thread's CPU time (what other processes took of the machine is not counted)"
+	}
+	p("Each token backend's validation of one fresh token, taken apart into the stages it goes through, in order, each timed alone with the backend's own parser, keys and claim rules: one thread, before the load, on this machine, counting %s; each figure is the median of %d rounds. *whole* is the complete check timed as one call: the stages add up to about it. *Validate* adds what the backend does beyond the token (a hybrid's store check). The latency under load, in the tables above, adds queueing and the load generator.\n\n", clock, rounds)
 	p("| backend | signature or decryption | its cost | share of the steps | steps' sum | whole | Validate | validate p50 under load (headline point) |\n")
 	p("|---|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, bi := range rows {

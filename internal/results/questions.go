@@ -141,6 +141,10 @@ type Steps struct {
 	// how many calls were timed in all.
 	Rounds int   `json:"rounds"`
 	Calls  int64 `json:"calls"`
+	// Clock is what the figures count: "thread CPU time" (the measuring
+	// thread's CPU time, Linux: time other processes held the CPU is not
+	// counted) or "wall time".
+	Clock string `json:"clock"`
 	// Error says why the stages could not be timed ("" when they were).
 	Error string `json:"error,omitempty"`
 }
@@ -153,7 +157,7 @@ type Step struct {
 
 // NewSteps records what backends.MeasureSteps found.
 func NewSteps(c backends.StepCosts) *Steps {
-	s := &Steps{VerifyNSPerOp: c.VerifyNSPerOp, ValidateNSPerOp: c.ValidateNSPerOp, Rounds: c.Rounds, Calls: c.Calls, Steps: make([]Step, 0, len(c.Steps))}
+	s := &Steps{VerifyNSPerOp: c.VerifyNSPerOp, ValidateNSPerOp: c.ValidateNSPerOp, Rounds: c.Rounds, Calls: c.Calls, Clock: c.Clock, Steps: make([]Step, 0, len(c.Steps))}
 	for _, st := range c.Steps {
 		s.Steps = append(s.Steps, Step{Name: st.Name, NSPerOp: st.NSPerOp})
 	}
