@@ -3,8 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,18 +158,8 @@ func TestClusterMasterKilledMidRun(t *testing.T) {
 				fmt.Sprintf("redis: {timeout: %s, mode: cluster}", timeout)), Options{Redis: cc.connector()})
 
 			stalls := stalltest.Start(t)
-			start := time.Now()
-			for clusterCalls(cluster, measured[backend]) == 0 {
-				if time.Since(start) > 30*time.Second {
-					t.Fatal("the run did not reach the cluster within 30s")
-				}
-				select {
-				case r := <-done:
-					t.Fatalf("the run ended before its first %s reached the cluster: %v", measured[backend], r.err)
-				case <-time.After(5 * time.Millisecond):
-				}
-			}
-			measuring := time.Now()
+			cmd := measured[backend]
+			measuring := waitMeasuring(t, done, cmd, masters(t, cluster)...)
 			time.Sleep(killAt)
 			// Keys of session-redis and jwt-denylist-redis are spread over
 			// every master; jwt-denylist-pubsub validates locally and
@@ -191,24 +179,16 @@ func TestClusterMasterKilledMidRun(t *testing.T) {
 	}
 }
 
-// clusterCalls is how many times the cluster's masters have run cmd.
-func clusterCalls(c *redisproc.Cluster, cmd string) int64 {
-	var total int64
+// masters returns a client of each of the cluster's masters, closed at
+// the end of the test.
+func masters(t *testing.T, c *redisproc.Cluster) []*redis.Client {
+	var out []*redis.Client
 	for _, s := range c.Nodes {
 		cl := redis.NewClient(&redis.Options{Addr: s.Addr(), Password: c.Password(), MaxRetries: -1})
-		info, err := cl.Info(context.Background(), "commandstats").Result()
-		cl.Close()
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(info, "\n") {
-			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls="); ok {
-				n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest+",", ',')], 10, 64)
-				total += n
-			}
-		}
+		t.Cleanup(func() { cl.Close() })
+		out = append(out, cl)
 	}
-	return total
+	return out
 }
 
 // subscribedNode is the master on which some client holds a subscription.
