@@ -354,7 +354,7 @@ func orDash(s string) string {
 
 func writeStorage(p func(string, ...any), s *results.Summary) {
 	p("### Where does the client keep the token? (client-side storage)\n\n")
-	type key struct{ backend, cred string }
+	type key struct{ backend, transport, cred string }
 	type agg struct {
 		sent, recv                 []float64
 		attempts, attached, accept int64
@@ -368,7 +368,10 @@ func writeStorage(p func(string, ...any), s *results.Summary) {
 		if h == nil {
 			continue
 		}
-		k := key{r.Backend, h.Credential}
+		k := key{r.Backend, h.Transport, h.Credential}
+		if h.H2 {
+			k.transport += " h2"
+		}
 		if h.SameSite != "" {
 			k.cred += " (SameSite=" + h.SameSite + ")"
 		}
@@ -397,14 +400,18 @@ func writeStorage(p func(string, ...any), s *results.Summary) {
 		return
 	}
 	sort.SliceStable(order, func(i, j int) bool {
-		if order[i].backend != order[j].backend {
-			return order[i].backend < order[j].backend
+		a, b := order[i], order[j]
+		if a.backend != b.backend {
+			return a.backend < b.backend
 		}
-		return order[i].cred < order[j].cred
+		if a.transport != b.transport {
+			return a.transport < b.transport
+		}
+		return a.cred < b.cred
 	})
 	p("The runs over HTTP measured what each placement costs on the wire and whether a forged cross-site request got through. Bytes per request are counted on the socket, both directions, medians over runs; the CSRF attacker sends state-changing requests from another site without the CSRF token, with the victim's cookie when a browser would attach it.\n\n")
-	p("| backend | credential in | bytes sent/request | bytes received/request | CSRF attempts | cookie attached | forged changes accepted | refused (CSRF check) | refused (no credential) |\n")
-	p("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| backend | transport | credential in | bytes sent/request | bytes received/request | CSRF attempts | cookie attached | forged changes accepted | refused (CSRF check) | refused (no credential) |\n")
+	p("|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, k := range order {
 		a := rows[k]
 		csrf := "– | – | – | – | –"
@@ -415,7 +422,7 @@ func writeStorage(p func(string, ...any), s *results.Summary) {
 			}
 			csrf = fmt.Sprintf("%s | %s | %s | %s | %s", fmtInt(a.attempts), fmtInt(a.attached), acc, fmtInt(a.refusedCSRF), fmtInt(a.refusedAuth))
 		}
-		p("| %s | %s | %s | %s | %s |\n", k.backend, cell(k.cred), sig3(median(a.sent)), sig3(median(a.recv)), csrf)
+		p("| %s | %s | %s | %s | %s | %s |\n", k.backend, k.transport, cell(k.cred), sig3(median(a.sent)), sig3(median(a.recv)), csrf)
 	}
 	p("\nNot measured, because a benchmark cannot: where a browser script can read the token. A token in `localStorage` or a non-HttpOnly cookie is readable by any script injected into the page (XSS); an HttpOnly cookie is not, but the browser sends it on cross-site requests unless SameSite or a CSRF check stops them — the last columns above.\n\n")
 }

@@ -203,7 +203,7 @@ func TestQuestionsStorageFromHTTPRuns(t *testing.T) {
 			CSRF: &results.CSRF{Attempts: 20, CookieAttached: 20, Accepted: 20}}},
 	}}
 	st := section(questionsMarkdown(t, s), "Where does the client keep")
-	for _, want := range []string{"| jwt-hs256 | cookie (SameSite=None) | 430 | 125 | 20 | 20 | **20** | 0 | 0 |", "| jwt-hs256 | header | 420 | 120 | – | – | – | – | – |", "XSS"} {
+	for _, want := range []string{"| jwt-hs256 | http | cookie (SameSite=None) | 430 | 125 | 20 | 20 | **20** | 0 | 0 |", "| jwt-hs256 | http | header | 420 | 120 | – | – | – | – | – |", "XSS"} {
 		if !strings.Contains(st, want) {
 			t.Errorf("storage section lacks %q:\n%s", want, st)
 		}
