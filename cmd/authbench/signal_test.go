@@ -22,6 +22,7 @@ import (
 	"github.com/authbench/authbench/internal/redistest"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/stalltest"
+	"github.com/authbench/authbench/internal/testutil"
 )
 
 // The tests in this file send real signals to a real authbench binary,
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	goleak.VerifyTestMain(mainRun(func() int {
+	testutil.VerifyTestMain(mainRun(func() int {
 		defer os.RemoveAll(dir)
 		bin := filepath.Join(dir, "authbench")
 		build := exec.Command(goTool(), "build", "-o", bin, ".")
@@ -184,12 +185,11 @@ func (p *proc) wait(t *testing.T, limit time.Duration) (int, time.Time) {
 // of it named redis-server, and its working folder.
 func redisChild(t *testing.T, parent int, limit time.Duration) (pid int, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, limit, func() error {
 		entries, _ := os.ReadDir("/proc")
 		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
+			var err error
+			if pid, err = strconv.Atoi(e.Name()); err != nil {
 				continue
 			}
 			stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -208,16 +208,15 @@ func redisChild(t *testing.T, parent int, limit time.Duration) (pid int, dir str
 			}
 			// Its working folder is the one it was given: redis-server
 			// rewrites its command line, but not its cwd.
-			dir, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+			dir, err = os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
 			if err != nil || !strings.Contains(dir, "authbench-redis-") {
 				t.Fatalf("redis-server %d: working folder %q (%v), want authbench's temporary folder", pid, dir, err)
 			}
-			return pid, dir
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no redis-server child of %d within %v", parent, limit)
-	return 0, ""
+		return fmt.Errorf("no redis-server child of %d", parent)
+	})
+	return pid, dir
 }
 
 // gone reports whether pid no longer runs (a zombie counts as gone: it is

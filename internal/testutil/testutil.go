@@ -39,8 +39,9 @@ func LeakCheck(t testing.TB, opts ...goleak.Option) {
 }
 
 // VerifyTestMain runs the tests of a package and then fails it if they left
-// a goroutine behind (after LeakGrace). Use it as the whole of TestMain.
-func VerifyTestMain(m *testing.M, opts ...goleak.Option) {
+// a goroutine behind (after LeakGrace). Use it as the whole of TestMain; m
+// is the *testing.M, or something that runs it with set-up around it.
+func VerifyTestMain(m interface{ Run() int }, opts ...goleak.Option) {
 	code := m.Run()
 	if code == 0 {
 		if err := Wait(LeakGrace, func() error { return goleak.Find(opts...) }); err != nil {
