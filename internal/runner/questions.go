@@ -30,7 +30,12 @@ func (r *runner) questions(ctx context.Context, plan []scenarios.Run, sum *resul
 			first[pr.Backend] = pr
 		}
 	}
-	var attacker *keys.Ring
+	var (
+		attacker                      *keys.Ring
+		backendsDone, tried, byDesign int
+		accepted                      []string
+		start                         = time.Now()
+	)
 	for i := range sum.Backends {
 		b := &sum.Backends[i]
 		pr, planned := first[b.Name]
@@ -46,6 +51,19 @@ func (r *runner) questions(ctx context.Context, plan []scenarios.Run, sum *resul
 			if w != "" {
 				r.warnings = append(r.warnings, fmt.Sprintf("%s: %s", b.Name, w))
 			}
+		}
+		backendsDone++
+		tried += b.Integrity.Attacks
+		byDesign += b.Integrity.AcceptedByDesign
+		for _, a := range b.Integrity.AcceptedAttacks() {
+			accepted = append(accepted, b.Name+": "+a)
+		}
+	}
+	if backendsDone > 0 {
+		fmt.Fprintf(r.opt.Stdout, "attack catalogue: %d token backends, %d attacks, %d accepted (%d by design); validation steps timed (%s)\n",
+			backendsDone, tried, len(accepted), byDesign, time.Since(start).Round(100*time.Millisecond))
+		for _, a := range accepted {
+			fmt.Fprintf(r.opt.Stdout, "  ACCEPTED %s\n", a)
 		}
 	}
 	// The catalogue's megabyte tokens are garbage now: collect them before

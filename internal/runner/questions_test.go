@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"strings"
@@ -63,7 +64,9 @@ func TestQuestionsRecorded(t *testing.T) {
 // shows in summary.json as two accepted attacks, and the run is degraded
 // (exit status 3) with a warning that names them.
 func TestBrokenValidatorFlipsExitStatus(t *testing.T) {
+	var stdout bytes.Buffer
 	out, err := runPlan(t, context.Background(), questionsScenario, Options{
+		Stdout:     &stdout,
 		attackNode: func(s backends.Strategy) backends.Strategy { return acceptsAlgNone{s} },
 	})
 	if err != nil {
@@ -86,6 +89,9 @@ func TestBrokenValidatorFlipsExitStatus(t *testing.T) {
 	}
 	if !sum.Degraded {
 		t.Error("not degraded: an accepted attack must give exit status 3")
+	}
+	if !strings.Contains(stdout.String(), "  ACCEPTED jwt-hs256: alg none\n") {
+		t.Errorf("stdout does not name the accepted attack:\n%s", stdout.String())
 	}
 	if findWarning(sum.Warnings, "jwt-hs256 accepted 2 of") == "" {
 		t.Errorf("no warning names the accepted attacks: %q", sum.Warnings)
