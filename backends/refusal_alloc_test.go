@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,12 +42,13 @@ var refusalSink bool
 //   - Built once: two refusals for the same reason return the very same
 //     error value.
 //   - No dearer than acceptance: authbench's own allocations for a
-//     refusal are at most those for an acceptance, on the same backend.
-//     The Redis backends are held to the first check only: go-redis
-//     allocates differently for a found and a missing key, and that is
-//     not authbench's to remove.
+//     refusal are at most those for an acceptance, on the same backend
+//     (means over many calls, within three quarters of an allocation:
+//     see allocsPerCall). The Redis backends are held to the first check
+//     only: go-redis allocates differently for a found and a missing
+//     key, and that is not authbench's to remove.
 func TestRefusalAllocations(t *testing.T) {
-	const runs = 20
+	const runs = 300
 	ring := keys.NewRing("", keys.DefaultRSABits)
 	// One server for the Redis backends, each in its own namespace; without
 	// redis-server their subtests skip (or fail under
@@ -77,17 +79,22 @@ func TestRefusalAllocations(t *testing.T) {
 			}
 			s := openNode(t, info.Name, env)
 			ctx := context.Background()
+			// A stateful node may forget a credential it refused (an expired
+			// session is deleted): it gets a fresh one for every call.
+			n := 8
+			if info.Stateful {
+				n = runs + 1
+			}
 			issue := func() []string {
-				toks := make([]string, runs+1)
+				toks := make([]string, n)
 				for i := range toks {
-					c := mustIssue(t, s, "alice")
-					toks[i] = c.Token
+					toks[i] = mustIssue(t, s, "alice").Token
 				}
 				return toks
 			}
 			valid, expired := issue(), issue()
 			var revoked []string
-			for range runs + 1 {
+			for range n {
 				c := mustIssue(t, s, "alice")
 				if err := s.Revoke(ctx, c); err != nil {
 					t.Fatal(err)
@@ -105,7 +112,7 @@ func TestRefusalAllocations(t *testing.T) {
 			// answers to the last two.
 			measure := func(toks []string, reachesLibrary bool) (total, lib float64, last [2]error) {
 				i := 0
-				total = testing.AllocsPerRun(runs, func() {
+				total = allocsPerCall(runs, func() {
 					err := s.Validate(ctx, toks[i%len(toks)])
 					refusalSink = errors.Is(err, backends.ErrStoreDataLoss) && backends.IsRejection(err) || backends.IsRejection(err)
 					last[i%2] = err
@@ -113,7 +120,7 @@ func TestRefusalAllocations(t *testing.T) {
 				})
 				if reachesLibrary && library != nil {
 					j := 0
-					lib = testing.AllocsPerRun(runs, func() {
+					lib = allocsPerCall(runs, func() {
 						library(toks[j%len(toks)])
 						j++
 					})
@@ -130,12 +137,12 @@ func TestRefusalAllocations(t *testing.T) {
 			if info.NeedsRedis {
 				ours = "authbench and go-redis"
 			}
-			t.Logf("%-20s %-10s %3.0f allocs/validation (%3.0f in the token libraries, %3.0f %s)", info.Name, "accepted", accTotal, accLib, accOwn, ours)
+			t.Logf("%-20s %-10s %5.1f allocs/validation (%5.1f in the token libraries, %4.1f %s)", info.Name, "accepted", accTotal, accLib, accOwn, ours)
 
 			check := func(what string, toks []string, reachesLibrary bool) {
 				total, lib, last := measure(toks, reachesLibrary)
 				own := total - lib
-				t.Logf("%-20s %-10s %3.0f allocs/validation (%3.0f in the token libraries, %3.0f %s)", info.Name, what, total, lib, own, ours)
+				t.Logf("%-20s %-10s %5.1f allocs/validation (%5.1f in the token libraries, %4.1f %s)", info.Name, what, total, lib, own, ours)
 				for _, err := range last {
 					if !backends.IsRejection(err) {
 						t.Errorf("%s: Validate = %v, want a rejection", what, err)
@@ -145,8 +152,8 @@ func TestRefusalAllocations(t *testing.T) {
 				if last[0] != last[1] {
 					t.Errorf("%s: two refusals returned two error values (%p, %p): build the refusal once", what, last[0], last[1])
 				}
-				if !info.NeedsRedis && own > accOwn {
-					t.Errorf("%s: authbench allocates %g times per refusal, %g per acceptance: a refusal must cost no more", what, own, accOwn)
+				if !info.NeedsRedis && own > accOwn+0.75 {
+					t.Errorf("%s: authbench allocates %.1f times per refusal, %.1f per acceptance: a refusal must cost no more", what, own, accOwn)
 				}
 			}
 			check("tampered", tampered, info.IssuesTokens)
@@ -161,6 +168,25 @@ func TestRefusalAllocations(t *testing.T) {
 			check("expired", expired, info.IssuesTokens)
 		})
 	}
+}
+
+// allocsPerCall is testing.AllocsPerRun without its rounding down to a
+// whole number. Under the race detector (make test) sync.Pool drops items
+// at random, so the libraries' allocations vary a little from call to
+// call; their mean over many calls varies by a few tenths at most, and
+// what authbench would add on every call (a refusal built per call is at
+// least one allocation) stands out from it. Without -race the means are
+// whole numbers.
+func allocsPerCall(runs int, f func()) float64 {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f() // warm-up, as AllocsPerRun
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / float64(runs)
 }
 
 // tamper changes one character of a credential: the first of a token's
