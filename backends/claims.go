@@ -97,11 +97,15 @@ func maxBytesOf(opts Options) int {
 // precision (RFC 7519 §2 allows a non-integer NumericDate), because the
 // stores' data-loss cutoff (see lossGuard) compares it with the moment a
 // loss was detected, and whole seconds would refuse up to a second of
-// logins made after the loss.
+// logins made after the loss. ExpiresAt shadows exp for the same reason:
+// golang-jwt writes whole seconds, truncated, so a token.ttl of 200ms gave
+// tokens that were expired when issued four times in five, and any
+// lifetime that is not whole seconds was cut short by up to a second.
 type issuedClaims struct {
 	jwt.RegisteredClaims
-	IssuedAt msDate `json:"iat"`
-	Pad      string `json:"pad,omitempty"`
+	IssuedAt  msDate `json:"iat"`
+	ExpiresAt msDate `json:"exp"`
+	Pad       string `json:"pad,omitempty"`
 }
 
 // msDate is a NumericDate written with three decimals.
@@ -221,10 +225,9 @@ func newClaims(tc *TokenConfig, user string, now time.Time, ttl time.Duration) (
 		Issuer:    tc.Issuer,
 		Subject:   user,
 		Audience:  jwt.ClaimStrings{tc.Audience},
-		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		NotBefore: jwt.NewNumericDate(now),
 		ID:        newJTI(),
-	}, IssuedAt: msDate{now}}
+	}, IssuedAt: msDate{now}, ExpiresAt: msDate{time.UnixMilli(now.Add(ttl).UnixMilli())}}
 	if tc.ClaimsBytes > 0 {
 		b, err := json.Marshal(c)
 		if err != nil {

@@ -156,7 +156,7 @@ func (c *jweCodec) issue(user string, ttl time.Duration) (Credential, error) {
 		if plaintext, err = json.Marshal(claims); err != nil {
 			return Credential{}, err
 		}
-		cred = Credential{Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}
+		cred = Credential{Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.t}
 	}
 	obj, err := c.enc.Encrypt(plaintext)
 	if err != nil {

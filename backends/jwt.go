@@ -163,7 +163,7 @@ func (c *jwtCodec) issue(user string, ttl time.Duration) (Credential, error) {
 	if err != nil {
 		return Credential{}, fmt.Errorf("jwt: sign: %w", err)
 	}
-	return Credential{Token: s, Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}, nil
+	return Credential{Token: s, Subject: user, ID: claims.ID, ExpiresAt: claims.ExpiresAt.t}, nil
 }
 
 // verify checks token as Validate does and returns its jti, iat and

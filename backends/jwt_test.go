@@ -63,7 +63,7 @@ func TestClaimsBytesSetsPayloadSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := len(payloadOf(t, c.Token))
-		base := len(`{"iss":"authbench","sub":"user-42","aud":["api/jwt-hs256"],"exp":1893553745,"nbf":1893552845,"jti":"0123456789012345678901","iat":1893552845.000}`)
+		base := len(`{"iss":"authbench","sub":"user-42","aud":["api/jwt-hs256"],"nbf":1893552845,"jti":"0123456789012345678901","iat":1893552845.000,"exp":1893553745.000}`)
 		want := max(n, base)
 		if got != want {
 			t.Errorf("claims_bytes %d: payload is %d bytes, want %d", n, got, want)
