@@ -99,7 +99,7 @@ func (r *runner) steps(ctx context.Context, pr scenarios.Run) *results.Steps {
 	if err != nil {
 		return &results.Steps{Error: "validation steps not timed: " + err.Error()}
 	}
-	env.Now = stepsClock(pr.Scenario.Token.TTL, time.Now())
+	env.Now = stepsClock(time.Now())
 	node, err := r.open(pr.Backend, env)
 	if err != nil {
 		return &results.Steps{Error: "validation steps not timed: " + err.Error()}
@@ -113,22 +113,12 @@ func (r *runner) steps(ctx context.Context, pr scenarios.Run) *results.Steps {
 }
 
 // stepsClock is the clock of the node whose steps are timed: the timing
-// lasts longer than a short token.ttl, so the clock stands still at one
-// instant when a token issued then is valid, and still reads the real
-// clock on every call so that each step pays what a clock read costs. exp
-// is written in whole seconds (golang-jwt truncates it): the instant is a
-// whole second for a lifetime of a second or more, and half a lifetime
-// before the next whole second for a shorter one.
-func stepsClock(ttl time.Duration, now time.Time) func() time.Time {
-	if ttl <= 0 {
-		ttl = backends.DefaultToken.TTL
-	}
-	at := now.Truncate(time.Second)
-	if ttl < time.Second {
-		at = at.Add(time.Second - ttl/2)
-	}
+// lasts longer than a short token.ttl, so the clock stands still at the
+// instant the token is issued, and still reads the real clock on every
+// call so that each step pays what a clock read costs.
+func stepsClock(now time.Time) func() time.Time {
 	return func() time.Time {
 		_ = time.Now()
-		return at
+		return now
 	}
 }
