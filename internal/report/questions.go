@@ -152,13 +152,15 @@ func writeSteps(p func(string, ...any), v *view) {
 			clock = bi.Steps.Clock
 		}
 	}
+	storeWait := ""
 	switch clock {
 	case "":
 		clock = "time"
 	case "thread CPU time":
 		clock = "the measuring thread's CPU time (what other processes took of the machine is not counted)"
+		storeWait = ", its CPU only: the wait for a store's answer is not counted, the latency tables show it"
 	}
-	p("Each token backend's validation of one fresh token, taken apart into the stages it goes through, in order, each timed alone with the backend's own parser, keys and claim rules: one thread, before the load, on this machine, counting %s; each figure is the median of %d rounds. *whole* is the complete check timed as one call: the stages add up to about it. *Validate* adds what the backend does beyond the token (a hybrid's store check). The latency under load, in the tables above, adds queueing and the load generator.\n\n", clock, rounds)
+	p("Each token backend's validation of one fresh token, taken apart into the stages it goes through, in order, each timed alone with the backend's own parser, keys and claim rules: one thread, before the load, on this machine, counting %s; each figure is the median of %d rounds. *whole* is the complete check timed as one call: the stages add up to about it. *Validate* adds what the backend does beyond the token (a hybrid's store check%s). The latency under load, in the tables above, adds queueing and the load generator.\n\n", clock, rounds, storeWait)
 	p("| backend | signature or decryption | its cost | share of the steps | steps' sum | whole | Validate | validate p50 under load (headline point) |\n")
 	p("|---|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, bi := range rows {
