@@ -17,7 +17,8 @@ func rawHS256(b *testing.B) (token string, parse func() error) {
 		b.Fatal(err)
 	}
 	tc := DefaultToken
-	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"})}, claimsOptions(&tc, func() time.Time { return t0 })...)
+	tc.Audience = BackendAudience(tc.Audience, "jwt-hs256") // each backend its own audience
+	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithStrictDecoding()}, claimsOptions(&tc, func() time.Time { return t0 })...)
 	p := jwt.NewParser(opts...)
 	secret := testKeys.HMAC
 	keyfunc := func(*jwt.Token) (any, error) { return secret, nil }
