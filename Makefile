@@ -16,7 +16,7 @@ ARGS     ?=
 # Fuzz time per fuzz target in make test (a fixed budget, so CI time is bounded).
 FUZZTIME ?= 10s
 
-.PHONY: all build bench test test-short fuzz calibrate lint vet fmt clean
+.PHONY: all build bench bench-once test test-short fuzz calibrate lint vet fmt clean
 
 all: build
 
@@ -34,7 +34,13 @@ bench: build
 # on a busy machine the CLI's end-to-end tests take several minutes.
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) bench-once
 	$(MAKE) fuzz
+
+# Every benchmark once, so that a broken one fails make test; its figures
+# mean nothing here (-short: calibration checks only what holds anywhere).
+bench-once:
+	$(GO) test -short -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...

@@ -26,7 +26,10 @@ func BenchmarkSleepCalibration(b *testing.B) {
 				b.ReportMetric(0, "ns/op") // one timed run per iteration: not a cost per op
 				b.ReportMetric(ms(p50), "p50-ms")
 				b.ReportMetric(100*off, "p50-off-%")
-				if off < -0.01 || off > 0.10 {
+				// Faster than the sleep is a bug anywhere; slower is the
+				// machine, unless it is quiet, so -short (make test's
+				// single pass over every benchmark) checks only the first.
+				if off < -0.01 || (off > 0.10 && !testing.Short()) {
 					b.Errorf("p50 = %.3f ms, want %s within 10%% (a busy machine overruns sleeps: calibrate on a quiet one)", ms(p50), tc.delay)
 				}
 			}
