@@ -104,7 +104,7 @@ func (e *Engine) Completed() int64 {
 }
 
 // now is the time since the run's base, in ns.
-func (e *Engine) now() int64 { return int64(e.clock.Now().Sub(e.base)) }
+func (e *Engine) now() int64 { return int64(e.clock.Since(e.base)) }
 
 // waitUntil waits until t (run time) and says whether it got there: it
 // returns false as soon as the run is stopped. Long waits go in slices so

@@ -15,10 +15,11 @@ import (
 // fixedClock always reads the same instant.
 type fixedClock struct{ t time.Time }
 
-func (c fixedClock) Now() time.Time      { return c.t }
-func (fixedClock) Until(time.Time)       {}
-func (fixedClock) Sleep(d time.Duration) {}
-func (fixedClock) Yield(time.Time)       {}
+func (c fixedClock) Now() time.Time                  { return c.t }
+func (c fixedClock) Since(t time.Time) time.Duration { return c.t.Sub(t) }
+func (fixedClock) Until(time.Time)                   {}
+func (fixedClock) Sleep(d time.Duration)             {}
+func (fixedClock) Yield(time.Time)                   {}
 
 // prepared returns an engine set up as Run sets it up before its workers
 // start (users logged in, a measured period from 0 on), and one worker's

@@ -16,10 +16,11 @@ import (
 // hiccup meter's sleeps, as a stalled machine would.
 type virtualClock struct{ oversleep time.Duration }
 
-func (virtualClock) Now() time.Time          { return time.Now() }
-func (virtualClock) Until(t time.Time)       { time.Sleep(time.Until(t)) }
-func (c virtualClock) Sleep(d time.Duration) { time.Sleep(d + c.oversleep) }
-func (virtualClock) Yield(t time.Time)       { time.Sleep(time.Until(t)) }
+func (virtualClock) Now() time.Time                  { return time.Now() }
+func (virtualClock) Since(t time.Time) time.Duration { return time.Since(t) }
+func (virtualClock) Until(t time.Time)               { time.Sleep(time.Until(t)) }
+func (c virtualClock) Sleep(d time.Duration)         { time.Sleep(d + c.oversleep) }
+func (virtualClock) Yield(t time.Time)               { time.Sleep(time.Until(t)) }
 
 // timed is a backend whose calls take fixed (virtual) times.
 type timed struct {
