@@ -55,9 +55,19 @@ func SettingsDiff(a, b *results.Summary) []Setting {
 		return names[i] < names[j]
 	})
 	var out []Setting
+	defaults := defaultSettings()
 	for _, k := range names {
 		va, okA := sa[k]
 		vb, okB := sb[k]
+		okA, okB = okA && va != "", okB && vb != "" // recorded empty: not set
+		if okA != okB {
+			// One authbench records a setting the other's did not know:
+			// that one ran at what is the default now, so only a value
+			// other than the default is a difference.
+			if v, ok := defaults[k]; ok && v == va+vb {
+				continue
+			}
+		}
 		if !okA {
 			va = absent
 		}
@@ -68,6 +78,19 @@ func SettingsDiff(a, b *results.Summary) []Setting {
 			out = append(out, Setting{Name: k, A: va, B: vb})
 		}
 	}
+	return out
+}
+
+// defaultSettings are the scenario settings of a scenario that sets
+// nothing (scenarios.Defaults), flattened as the runner records them.
+func defaultSettings() map[string]string {
+	out := map[string]string{}
+	var cfg map[string]any
+	b, err := json.Marshal(scenarios.Defaults())
+	if err != nil || json.Unmarshal(b, &cfg) != nil {
+		return out
+	}
+	configSettings(cfg, out)
 	return out
 }
 

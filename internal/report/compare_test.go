@@ -298,3 +298,22 @@ func TestCompareSettingsWithoutConfig(t *testing.T) {
 		t.Errorf("settings diff %+v, want duration and load.model", got)
 	}
 }
+
+// A run by an older authbench does not record settings added since: it
+// ran at what is their default now. Only a value other than the default
+// on the newer side is a difference.
+func TestCompareSettingsOlderVersion(t *testing.T) {
+	a, b := comparePairN(t, 4)
+	a.Config = scenarioConfig(t)
+	b.Config = scenarioConfig(t, "transport=https")
+	delete(a.Config, "Transport") // not known to A's authbench
+	delete(a.Config, "Require")
+	got := SettingsDiff(a, b)
+	if len(got) != 1 || got[0] != (Setting{"transport", absent, "https"}) {
+		t.Errorf("settings diff %+v, want only transport – → https", got)
+	}
+	b.Config = scenarioConfig(t)
+	if got := SettingsDiff(a, b); len(got) != 0 {
+		t.Errorf("settings diff %+v, want none: B's settings A lacks are at their defaults", got)
+	}
+}
