@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/backends"
 	"sort"
 	"strings"
 	"time"
@@ -24,16 +25,13 @@ func writeQuestions(p func(string, ...any), s *results.Summary, v *view) {
 	writeStorage(p, s)
 }
 
-// tokenFamily reports whether a backend's family issues JWTs or JWEs
-// (the hybrids do too: HS256 JWTs).
-func tokenFamily(fam string) bool { return fam == "jwt" || fam == "jwe" || fam == "hybrid" }
-
-// unmeasured lists the token backends of the run with no figure of the
+// unmeasured lists the token backends of the run (those the runner
+// attacks and times, backends.Attackable) with no figure of the
 // kind has says they have.
 func (v *view) unmeasured(has func(results.BackendInfo) bool) []string {
 	var out []string
 	for _, b := range v.backends {
-		if bi := v.info[b]; tokenFamily(bi.Family) && !has(bi) {
+		if bi := v.info[b]; backends.Attackable(b) && !has(bi) {
 			out = append(out, b)
 		}
 	}

@@ -209,3 +209,30 @@ func TestQuestionsStorageFromHTTPRuns(t *testing.T) {
 		}
 	}
 }
+
+// Only the backends the runner attacks and times are listed as not
+// measured: session-redis-cached is a hybrid, but its credential is an
+// opaque session id, not a token.
+func TestQuestionsNotMeasuredOnlyForTokens(t *testing.T) {
+	s, err := results.ReadSummary(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"session-redis-cached", "jwt-refresh"} {
+		e, ok := backends.Lookup(name)
+		if !ok {
+			t.Fatalf("%s not registered", name)
+		}
+		s.Backends = append(s.Backends, results.BackendInfo{Info: e.Info})
+		run := s.Runs[0]
+		run.ID, run.Backend = name+"-1", name
+		s.Runs = append(s.Runs, run)
+	}
+	sec := section(questionsMarkdown(t, s), "Can a client tamper")
+	if !strings.Contains(sec, "jwt-refresh") {
+		t.Errorf("jwt-refresh, a token backend without attack results, not named:\n%s", sec)
+	}
+	if strings.Contains(sec, "session-redis-cached") {
+		t.Errorf("session-redis-cached, whose credential is a session id, named as not measured:\n%s", sec)
+	}
+}
