@@ -154,12 +154,13 @@ func (s *Server) launch(ctx context.Context, bin string, port int) error {
 	s.cmd.Stdout = s.output
 	s.cmd.Stderr = s.output
 	s.cmd.SysProcAttr = sysProcAttr()
-	if err := s.cmd.Start(); err != nil {
+	if err := startProcess(s.cmd); err != nil {
 		return fmt.Errorf("start private redis: %w", err)
 	}
 	cmd, exited := s.cmd, s.exited
 	go func() {
 		s.waitErr = cmd.Wait()
+		processEnded()
 		close(exited)
 	}()
 	if err := s.waitReady(ctx); err != nil {
