@@ -256,7 +256,7 @@ func writeExpiry(p func(string, ...any), v *view) {
 	p("### Expiry and refresh: how long does a stolen token stay usable, and what does refreshing cost?\n\n")
 	var rows []expiryRow
 	for _, pt := range v.points {
-		jwt := v.plainJWTAt(pt)
+		jwt := v.fastestJWTAt(pt, false)
 		for _, b := range v.backends {
 			st, ok := v.stats[pt][b]
 			if !ok || v.info[b].Family == "calibration" || (!st.hasReplays() && st.refreshes == 0) {
@@ -327,22 +327,6 @@ func hasRefresh(rows []expiryRow) bool {
 		}
 	}
 	return false
-}
-
-// plainJWTAt is the plain JWT backend with the lowest validate p50 at pt
-// ("" when none ran there).
-func (v *view) plainJWTAt(pt string) string {
-	best := ""
-	for _, b := range v.backends {
-		st, ok := v.stats[pt][b]
-		if !ok || v.info[b].Family != "jwt" {
-			continue
-		}
-		if best == "" || st.p50 < v.stats[pt][best].p50 {
-			best = b
-		}
-	}
-	return best
 }
 
 func orDash(s string) string {
