@@ -512,10 +512,11 @@ func (e *Engine) missedFrom(s schedule, n int64) int64 {
 // false if the engine abandoned it in a backend call.
 func (e *Engine) openWorker(r *recorder, rng *rand.Rand, work <-chan int64) bool {
 	for due := range work {
-		if e.now() < due { // handed out ahead of time (see handAhead)
-			e.clock.Yield(e.base.Add(time.Duration(due)))
-		}
 		start := e.now()
+		if start < due { // handed out ahead of time (see handAhead)
+			e.clock.Yield(e.base.Add(time.Duration(due)))
+			start = e.now()
+		}
 		if start >= e.endNs || e.stop.Load() {
 			if due >= e.measNs {
 				r.c.missed++
